@@ -1,0 +1,88 @@
+// What the engine hands back: the response head as soon as libcurl has it, the body as a bounded pipe,
+// and a task that completes with the transfer's outcome and facts when libcurl is done.
+using System.IO.Pipelines;
+using HoodyCurl.Kernel.Errors;
+
+namespace HoodyCurl.Requests.Model;
+
+public sealed class UpstreamResponse : IAsyncDisposable
+{
+    private readonly Action _abort;
+
+    internal UpstreamResponse(int statusCode, IReadOnlyList<HeaderEntry> headers, string effectiveUrl, bool bodyDecoded,
+        PipeReader body, Task<TransferResult> completion, int attempts, Action abort)
+    {
+        StatusCode = statusCode;
+        Headers = headers;
+        EffectiveUrl = effectiveUrl;
+        BodyDecoded = bodyDecoded;
+        Body = body;
+        Completion = completion;
+        Attempts = attempts;
+        _abort = abort;
+    }
+
+    public int StatusCode { get; }
+    /// <summary>Headers of the final response, original case and order (set-cookie entries kept apart).</summary>
+    public IReadOnlyList<HeaderEntry> Headers { get; }
+    public string EffectiveUrl { get; }
+    /// <summary>True when libcurl decoded a Content-Encoding (the `compressed` option).</summary>
+    public bool BodyDecoded { get; }
+    /// <summary>The body. Read it to the end (or dispose/abort this response); back-pressure pauses the transfer.</summary>
+    public PipeReader Body { get; }
+    /// <summary>Completes when libcurl finished the transfer (successfully or not). Never faults.</summary>
+    public Task<TransferResult> Completion { get; }
+    /// <summary>Attempts made, 1 + retries.</summary>
+    public int Attempts { get; }
+
+    public string? ContentType => Headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value;
+
+    public long? ContentLength
+    {
+        get
+        {
+            var value = Headers.LastOrDefault(h => h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase))?.Value;
+            return long.TryParse(value, out var n) && n >= 0 ? n : null;
+        }
+    }
+
+    /// <summary>Aborts the transfer (the caller went away). Safe to call more than once.</summary>
+    public void Abort() => _abort();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!Completion.IsCompleted) Abort();
+        await Completion.ConfigureAwait(false);
+        await Body.CompleteAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>The outcome of a finished transfer.</summary>
+public sealed record TransferResult(ApiError? Error, TransferInfo Info)
+{
+    public bool Ok => Error is null;
+    /// <summary>Cookies read back from libcurl (Netscape lines) when the execution asked for them.</summary>
+    public IReadOnlyList<string>? Cookies { get; init; }
+}
+
+/// <summary>Timing (seconds) and metadata from curl_easy_getinfo.</summary>
+public sealed record TransferInfo
+{
+    public double Total { get; init; }
+    public double NameLookup { get; init; }
+    public double Connect { get; init; }
+    public double PreTransfer { get; init; }
+    public double StartTransfer { get; init; }
+    public double Redirect { get; init; }
+    public int RedirectCount { get; init; }
+    public long SizeDownload { get; init; }
+    public long SizeUpload { get; init; }
+    public double SpeedDownload { get; init; }
+    public double SpeedUpload { get; init; }
+    public string? ContentType { get; init; }
+    public string? EffectiveUrl { get; init; }
+    public string? PrimaryIp { get; init; }
+    public int StatusCode { get; init; }
+
+    public static readonly TransferInfo Empty = new();
+}
