@@ -16,7 +16,7 @@ public sealed record ApiError(int Status, string Code, string Message)
     public byte[] ToJsonBytes()
     {
         using var buffer = new MemoryStream(128);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteString("error", Code);

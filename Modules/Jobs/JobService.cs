@@ -1,0 +1,156 @@
+// The jobs API's operations over the store, the worker pool and the event log.
+using HoodyCurl.Kernel;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Requests;
+using HoodyCurl.Requests.Model;
+using Microsoft.Extensions.Logging;
+
+namespace HoodyCurl.Jobs;
+
+internal sealed class JobService : IJobService, IAsyncJobSubmitter
+{
+    private readonly JobStore _store;
+    private readonly JobWorker _worker;
+    private readonly JobWaiters _waiters;
+    private readonly JobMetrics _metrics;
+    private readonly JobFiles _files;
+    private readonly ILogger _log;
+
+    public JobService(JobStore store, JobWorker worker, JobWaiters waiters, JobMetrics metrics, JobFiles files,
+        JobsOptions options, JobEvents events, ILogger log)
+    {
+        _store = store;
+        _worker = worker;
+        _waiters = waiters;
+        _metrics = metrics;
+        _files = files;
+        _log = log;
+        Options = options;
+        Events = events;
+    }
+
+    public JobsOptions Options { get; }
+
+    public JobEvents Events { get; }
+
+    public JobFiles Files => _files;
+
+    async Task<string> IAsyncJobSubmitter.SubmitAsync(CurlRequest request, CancellationToken cancellationToken) =>
+        (await SubmitAsync(request, JobOrigin.None, cancellationToken).ConfigureAwait(false)).Id;
+
+    public Task<JobRecord> SubmitAsync(CurlRequest request, JobOrigin origin, CancellationToken cancellationToken)
+    {
+        if (!_worker.TryReserve())
+        {
+            Log.QueueFull(_log, Options.MaxPendingJobs);
+            throw new ApiErrorException(new ApiError(503, ErrorCodes.QueueFull,
+                $"Job queue is full ({Options.MaxPendingJobs} jobs pending); retry later")
+            { RetryAfterSeconds = Options.QueueFullRetryAfterSeconds });
+        }
+        JobRecord job;
+        try
+        {
+            job = new JobRecord
+            {
+                Id = Ids.New(),
+                Name = request.JobName,
+                SessionId = request.SessionId,
+                Status = JobStatus.Pending,
+                Method = request.EffectiveMethod,
+                Url = request.Url,
+                CreatedAt = _store.Now,
+                Request = request,
+                OriginalJobId = origin.OriginalJobId,
+                ScheduleId = origin.ScheduleId,
+            };
+            _store.Insert(job);
+        }
+        catch (Exception e) when (e is not ApiErrorException)
+        {
+            _worker.Unreserve();
+            Log.StoreFailed(_log, "(new)", e);
+            throw new ApiErrorException(new ApiError(500, ErrorCodes.StorageError, "Failed to store the job"));
+        }
+        _worker.Enqueue(job.Id);
+        Log.JobQueued(_log, job.Id, job.Method, origin.ScheduleId ?? "", origin.OriginalJobId ?? "");
+        return Task.FromResult(job);
+    }
+
+    public JobRecord? Get(string jobId) => Ids.IsUuid(jobId) ? _store.Get(jobId) : null;
+
+    public JobPage List(JobQuery query) => _store.List(query);
+
+    public async Task<JobRecord?> WaitAsync(string jobId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsUuid(jobId)) return null;
+        if (timeout <= TimeSpan.Zero) return _store.Get(jobId);
+        var signal = _waiters.Signal(jobId); // before the read: a transition in between still wakes us
+        var job = _store.Get(jobId);
+        if (job is null || JobStatus.IsTerminal(job.Status))
+        {
+            if (job is not null) _waiters.Notify(jobId); // drop the signal nobody will fire
+            return job;
+        }
+        try
+        {
+            await signal.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Timed out: answer with the job as it is now.
+        }
+        return _store.Get(jobId);
+    }
+
+    public CancelResult Cancel(string jobId)
+    {
+        var job = Get(jobId);
+        if (job is null) return CancelResult.NotFound;
+        if (JobStatus.IsTerminal(job.Status)) return CancelResult.AlreadyFinished;
+        if (_store.TryCancelPending(jobId))
+        {
+            _worker.PendingLeft();
+            _metrics.Finished(JobStatus.Cancelled, null);
+            _waiters.Notify(jobId);
+            Log.JobCancelled(_log, jobId, JobStatus.Pending);
+            return CancelResult.Requested;
+        }
+        // Not pending any more: it is running (or finished in the meantime, which the store tells).
+        if (_store.MarkCancelRequested(jobId))
+        {
+            _worker.CancelRunning(jobId);
+            Log.JobCancelled(_log, jobId, JobStatus.Running);
+            return CancelResult.Requested;
+        }
+        return CancelResult.AlreadyFinished;
+    }
+
+    public async Task<JobRecord?> RerunAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var original = Get(jobId);
+        if (original is null) return null;
+        return await SubmitAsync(original.Request, new JobOrigin { OriginalJobId = original.Id }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The body bytes to show inline in the job record (decisions D15): the whole body up to
+    /// --job-inline-body-bytes, else null (the record says body_truncated).
+    /// </summary>
+    public byte[]? InlineBody(JobRecord job)
+    {
+        if (job.Response is not { } response || response.BodyBytes > Options.InlineBodyBytes) return null;
+        if (response.BodyBytes == 0) return [];
+        try
+        {
+            return File.ReadAllBytes(_files.Body(job.Id));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,216 @@
+// The one SQLite database every module keeps its tables in: <storage-dir>/hoody-curl.db.
+//
+// Connection per operation: `Open()` hands out a fresh SqliteConnection (Microsoft.Data.Sqlite pools
+// the native handles underneath), so any thread may use the database without sharing a connection.
+// WAL lets readers run beside the one writer; writers wait for each other through busy_timeout and
+// should use `BeginTransaction()` (IMMEDIATE), so a read snapshot is never upgraded into SQLITE_BUSY.
+// synchronous=FULL makes every commit durable before it returns: a job marked completed stays so.
+//
+// Native AOT: the provider P/Invokes "sqlite3"; the host links Debian's libsqlite3.a statically
+// (DirectPInvoke + NativeLibrary), tests and JIT runs load the system libsqlite3.so.
+using Microsoft.Data.Sqlite;
+
+namespace HoodyCurl.Kernel.Db;
+
+public sealed class Database
+{
+    /// <summary>The database file's name inside the storage directory.</summary>
+    public const string FileName = "hoody-curl.db";
+
+    /// <summary>How long a connection waits for another writer before SQLITE_BUSY, in milliseconds.</summary>
+    public const int BusyTimeoutMs = 10_000;
+
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private static readonly Lock ProviderGate = new();
+    private static bool _providerSet;
+
+    private readonly string _connectionString;
+    private readonly Lock _migrationGate = new();
+
+    /// <summary>
+    /// Opens (creating if needed) <paramref name="storageDir"/>/hoody-curl.db with mode 0600, and
+    /// switches it to WAL. The storage directory is created with mode 0700 when missing.
+    /// </summary>
+    public Database(string storageDir)
+    {
+        EnsureProvider();
+        StorageDir = Path.GetFullPath(storageDir);
+        if (!Directory.Exists(StorageDir))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(StorageDir);
+            else Directory.CreateDirectory(StorageDir, OwnerOnlyDirectory);
+        }
+        FilePath = Path.Combine(StorageDir, FileName);
+        CreateOwnerOnly(FilePath);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = BusyTimeoutMs / 1000,
+        }.ToString();
+
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        // journal_mode is stored in the file; the WAL and -shm files inherit the database file's mode.
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        var mode = command.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"SQLite refused WAL mode for {FilePath} (got '{mode}')");
+    }
+
+    /// <summary>The absolute storage directory the database lives in (modules keep their files here too).</summary>
+    public string StorageDir { get; }
+
+    /// <summary>The absolute path of the database file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>
+    /// Opens a connection with the per-connection settings applied (synchronous=FULL, busy_timeout,
+    /// foreign keys). Dispose it when the operation is done; it goes back to the pool.
+    /// </summary>
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA foreign_keys=ON;";
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="migrations"/> of <paramref name="module"/> that are not applied yet.
+    /// Migration i (0-based) is version i+1; each runs in its own IMMEDIATE transaction together with
+    /// its row in schema_migrations, so a crash leaves either the whole migration or none of it.
+    /// Safe to call again and from several threads or processes: applied versions are skipped.
+    /// Never edit a shipped migration; append a new one.
+    /// </summary>
+    public void Migrate(string module, IReadOnlyList<string> migrations)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(module);
+        lock (_migrationGate)
+        {
+            using var connection = Open();
+            using (var create = connection.CreateCommand())
+            {
+                create.CommandText = """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        module     TEXT    NOT NULL,
+                        version    INTEGER NOT NULL,
+                        applied_at TEXT    NOT NULL,
+                        PRIMARY KEY (module, version)
+                    ) WITHOUT ROWID;
+                    """;
+                create.ExecuteNonQuery();
+            }
+            for (var i = 0; i < migrations.Count; i++)
+            {
+                var version = i + 1;
+                using var transaction = connection.BeginTransaction();
+                using (var check = connection.CreateCommand())
+                {
+                    check.Transaction = transaction;
+                    check.CommandText = "SELECT 1 FROM schema_migrations WHERE module = $m AND version = $v";
+                    check.Parameters.AddWithValue("$m", module);
+                    check.Parameters.AddWithValue("$v", version);
+                    if (check.ExecuteScalar() is not null) { transaction.Rollback(); continue; }
+                }
+                using (var apply = connection.CreateCommand())
+                {
+                    apply.Transaction = transaction;
+                    apply.CommandText = migrations[i];
+                    apply.ExecuteNonQuery();
+                }
+                using (var record = connection.CreateCommand())
+                {
+                    record.Transaction = transaction;
+                    record.CommandText = "INSERT INTO schema_migrations (module, version, applied_at) VALUES ($m, $v, $t)";
+                    record.Parameters.AddWithValue("$m", module);
+                    record.Parameters.AddWithValue("$v", version);
+                    record.Parameters.AddWithValue("$t", Time.Rfc3339.Format(DateTimeOffset.UtcNow));
+                    record.ExecuteNonQuery();
+                }
+                transaction.Commit();
+            }
+        }
+    }
+
+    /// <summary>The highest applied migration version of <paramref name="module"/> (0 when none).</summary>
+    public int SchemaVersion(string module)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = $m
+            """;
+        command.Parameters.AddWithValue("$m", module);
+        try
+        {
+            return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 1) // no such table: nothing migrated yet
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Runs PRAGMA integrity_check; "ok" when the file is sound, else SQLite's findings.</summary>
+    public string IntegrityCheck()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read()) lines.Add(reader.GetString(0));
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>Closes the pooled native handles (tests that delete the folder; shutdown).</summary>
+    public static void ClearPools() => SqliteConnection.ClearAllPools();
+
+    private static void EnsureProvider()
+    {
+        lock (ProviderGate)
+        {
+            if (_providerSet) return;
+            SQLitePCL.raw.SetProvider(new SQLitePCL.SQLite3Provider_sqlite3());
+            _providerSet = true;
+        }
+    }
+
+    private static void CreateOwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        if (!File.Exists(path))
+        {
+            try
+            {
+                using var _ = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = OwnerOnlyFile,
+                });
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another opener won the race; fix its mode below.
+            }
+        }
+        if ((File.GetUnixFileMode(path) & ~OwnerOnlyFile) != 0) File.SetUnixFileMode(path, OwnerOnlyFile);
+    }
+}

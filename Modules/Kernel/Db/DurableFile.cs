@@ -1,0 +1,83 @@
+// Files that must survive a crash whole or not at all (job bodies, saved downloads): written under a
+// temporary name, fsynced, renamed over the real name, then the directory is fsynced so the rename
+// itself is on disk. A kill -9 or power cut at any moment leaves either the old file or the new one.
+using System.Runtime.InteropServices;
+
+namespace HoodyCurl.Kernel.Db;
+
+public static partial class DurableFile
+{
+    /// <summary>Owner read/write only: stored bodies may hold secrets (decisions D9).</summary>
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Owner-only directory mode (0700).</summary>
+    public const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>The temporary name a file is written under before <see cref="Commit"/>.</summary>
+    public static string TempPathFor(string path) => path + ".tmp";
+
+    /// <summary>Creates <paramref name="directory"/> (and parents) with mode 0700 when missing.</summary>
+    public static void CreateDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+        else Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+    }
+
+    /// <summary>
+    /// Opens <see cref="TempPathFor"/>(<paramref name="path"/>) for writing, truncating any leftover,
+    /// with mode 0600. Write, then call <see cref="Commit"/>.
+    /// </summary>
+    public static FileStream CreateTemp(string path)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            BufferSize = 0,
+            Options = FileOptions.Asynchronous,
+        };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnly;
+        return new FileStream(TempPathFor(path), options);
+    }
+
+    /// <summary>
+    /// Flushes <paramref name="temp"/> to disk, closes it, renames it over <paramref name="path"/> and
+    /// fsyncs the directory.
+    /// </summary>
+    public static void Commit(FileStream temp, string path)
+    {
+        temp.Flush(flushToDisk: true);
+        var tempPath = temp.Name;
+        temp.Dispose();
+        File.Move(tempPath, path, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>fsync(2) on a directory so renames and creations in it are durable. No-op off Unix.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var fd = Open(directory, ORdOnly); // a directory opens read-only without O_DIRECTORY
+        if (fd < 0) throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Fsync(fd) != 0) throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private const int ORdOnly = 0;
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

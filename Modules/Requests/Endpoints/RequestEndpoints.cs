@@ -1,0 +1,23 @@
+// POST and GET /api/v1/curl/request, with /curl as an alias of both (contract rest.md §3).
+using HoodyCurl.Requests.Validation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HoodyCurl.Requests.Endpoints;
+
+public static class RequestEndpoints
+{
+    public static IEndpointRouteBuilder MapRequests(this IEndpointRouteBuilder endpoints)
+    {
+        foreach (var path in new[] { "/api/v1/curl/request", "/curl" })
+        {
+            endpoints.MapPost(path, context => Handler(context).HandlePostAsync(context));
+            endpoints.MapGet(path, context => Handler(context).HandleGetAsync(context));
+        }
+        return endpoints;
+    }
+
+    private static SyncRequestHandler Handler(HttpContext context) => context.RequestServices.GetRequiredService<SyncRequestHandler>();
+}

@@ -1,0 +1,122 @@
+// Runs one request for the REST doors: reads and validates the input (JSON body or GET-bridge
+// query), hands async requests to the jobs module, and answers sync ones in transparent (streamed)
+// or json (envelope) mode.
+using HoodyCurl.Kernel;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Requests.Engine;
+using HoodyCurl.Requests.Model;
+using HoodyCurl.Requests.Validation;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HoodyCurl.Requests.Endpoints;
+
+internal sealed class SyncRequestHandler(
+    IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, IServiceProvider services)
+{
+    private int _inFlight;
+
+    public async Task HandlePostAsync(HttpContext context)
+    {
+        try
+        {
+            var body = await RequestBody.ReadAsync(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+            if (body.Length == 0) throw new ApiErrorException(ApiError.Validation("request body is required: a JSON CurlRequest object"));
+            var request = CurlRequestJson.Parse(body, options.Limits);
+            await DispatchAsync(context, request, ResponseMode.Transparent, "rest").ConfigureAwait(false);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context).ConfigureAwait(false);
+        }
+    }
+
+    public async Task HandleGetAsync(HttpContext context)
+    {
+        try
+        {
+            if (context.Request.QueryString.Value is { } qs && qs.Length > options.Limits.MaxUrlLength * 4 + 65536)
+                throw new ApiErrorException(new ApiError(414, "URI_TOO_LONG", "the query string is too long"));
+            var pairs = context.Request.Query.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
+            var request = GetBridgeQuery.Parse(pairs, options.Limits);
+            await DispatchAsync(context, request, ResponseMode.Json, "bridge").ConfigureAwait(false);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
+    {
+        if (request.Save == true)
+            throw new ApiErrorException(ApiError.Validation("field 'save' needs the storage module, which this build does not include"));
+        if (request.SessionId is not null)
+            throw new ApiErrorException(ApiError.Validation("field 'session_id' needs the sessions module, which this build does not include"));
+
+        if (request.Mode == ExecutionMode.Async)
+        {
+            if (executor.Precheck(request) is { } refused) throw new ApiErrorException(refused);
+            var submitter = services.GetService<IAsyncJobSubmitter>()
+                ?? throw new ApiErrorException(ApiError.Validation("mode 'async' needs the jobs module, which this build does not include"));
+            var jobId = await submitter.SubmitAsync(request, context.RequestAborted).ConfigureAwait(false);
+            await AsyncAccepted.WriteAsync(context, jobId).ConfigureAwait(false);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _inFlight) > options.MaxConcurrentSync)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            metrics.SyncRejected.Inc();
+            throw new ApiErrorException(new ApiError(503, ErrorCodes.QueueFull,
+                $"too many sync requests in flight (the limit is {options.MaxConcurrentSync}); retry later or use mode=async") { RetryAfterSeconds = 5 });
+        }
+        metrics.SyncInFlight.Inc();
+        try
+        {
+            await RunSyncAsync(context, request, request.Response ?? defaultMode, door).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            metrics.SyncInFlight.Dec();
+        }
+    }
+
+    private async Task RunSyncAsync(HttpContext context, CurlRequest request, ResponseMode mode, string door)
+    {
+        var requestId = Ids.New();
+        context.Response.Headers["X-Request-Id"] = requestId;
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        wait.CancelAfter(TimeSpan.FromSeconds(options.MaxSyncWaitSecs));
+        UpstreamResponse response;
+        try
+        {
+            response = await executor.SendAsync(request, new ExecutionOptions { RequestId = requestId, Door = door }, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            throw new ApiErrorException(WaitLimit());
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the caller went away; the transfer was aborted
+        }
+
+        await using (response.ConfigureAwait(false))
+        {
+            if (mode == ResponseMode.Transparent)
+            {
+                wait.CancelAfter(Timeout.InfiniteTimeSpan); // streaming: the wait limit covers the head only
+                await TransparentRelay.WriteAsync(context, response, requestId, request.EffectiveMethod == "HEAD").ConfigureAwait(false);
+            }
+            else
+            {
+                await JsonEnvelope.WriteAsync(context, response, requestId, options.MaxResponseBufferBytes, wait.Token, WaitLimit).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private ApiError WaitLimit() => new(408, ErrorCodes.Timeout,
+        $"the sync call waited longer than --max-sync-wait-secs ({options.MaxSyncWaitSecs}s); raise the limit or use mode=async");
+}

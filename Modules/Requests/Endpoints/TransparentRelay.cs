@@ -1,0 +1,47 @@
+// Transparent mode: the upstream's status and headers (hop-by-hop dropped, Content-Encoding dropped
+// when libcurl decoded the body) and the body streamed through with back-pressure, so a 1 GiB body
+// passes with flat memory. A transfer that fails after the head aborts the connection, so the caller
+// sees a truncated response rather than a wrong one.
+using HoodyCurl.Requests.Model;
+using Microsoft.AspNetCore.Http;
+
+namespace HoodyCurl.Requests.Endpoints;
+
+internal static class TransparentRelay
+{
+    public static async Task WriteAsync(HttpContext context, UpstreamResponse upstream, string requestId, bool upstreamHead)
+    {
+        var response = context.Response;
+        response.StatusCode = upstream.StatusCode;
+        var headers = response.Headers;
+        foreach (var h in upstream.Headers)
+        {
+            if (ResponseHeaders.IsHopByHop(h.Name) || h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase)) continue;
+            if (upstream.BodyDecoded && h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase)) continue;
+            headers.Append(h.Name, h.Value);
+        }
+        headers["X-Request-Id"] = requestId;
+        var bodyless = upstreamHead || upstream.StatusCode is 204 or 304;
+        if (!bodyless && !upstream.BodyDecoded && upstream.ContentLength is { } length) response.ContentLength = length;
+
+        try
+        {
+            if (!bodyless) await upstream.Body.CopyToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+            var result = await upstream.Completion.ConfigureAwait(false);
+            if (!result.Ok) context.Abort();
+        }
+        catch (OperationCanceledException)
+        {
+            upstream.Abort();
+        }
+        catch (Kernel.Errors.ApiErrorException)
+        {
+            context.Abort(); // the transfer failed mid-body
+        }
+        catch (IOException)
+        {
+            upstream.Abort(); // the caller went away
+            context.Abort();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+// The engine's Prometheus families: the hoody_curl_pool_* names of contract ops.md §3.1, request
+// outcomes by door (never by URL), and SSRF denials by rule.
+using HoodyCurl.Kernel.Metrics;
+
+namespace HoodyCurl.Requests.Engine;
+
+internal sealed class EngineMetrics
+{
+    public EngineMetrics(MetricsRegistry registry)
+    {
+        PoolTakes = registry.Counter("hoody_curl_pool_takes_total", "Handle requests made to the pool (hit or miss).");
+        PoolHits = registry.Counter("hoody_curl_pool_hits_total", "Takes satisfied by a warm pooled handle.");
+        PoolMisses = registry.Counter("hoody_curl_pool_misses_total", "Takes that had to create a fresh handle.");
+        PoolPuts = registry.Counter("hoody_curl_pool_puts_total", "Handles returned to the pool after use.");
+        PoolEvictions = registry.Counter("hoody_curl_pool_evictions_total", "Handles dropped from the pool.", "reason");
+        PoolBypasses = registry.Counter("hoody_curl_pool_bypasses_total", "Transfers whose handle did not go through or back to the pool.", "reason");
+        PoolIdle = registry.Gauge("hoody_curl_pool_idle", "Handles currently idle in the pool.");
+        foreach (var reason in new[] { "per_origin", "global", "shutdown" }) PoolEvictions.WithLabels(reason);
+        foreach (var reason in new[] { "non_default_security", "cancellation", "promoted" }) PoolBypasses.WithLabels(reason);
+        Requests = registry.Counter("hoody_curl_requests_total", "Upstream requests finished, by door and outcome.", "door", "outcome");
+        Duration = registry.Histogram("hoody_curl_request_duration_seconds", "Upstream request duration, by door and outcome.",
+            Histogram.LatencyBuckets, "door", "outcome");
+        Active = registry.Gauge("hoody_curl_transfers_active", "Transfers currently running in libcurl.");
+        Retries = registry.Counter("hoody_curl_request_retries_total", "Retries of requests after network errors.");
+        SsrfDenied = registry.Counter("hoody_curl_ssrf_denied_total", "Requests or connections refused by the SSRF guard, by rule.", "reason");
+        BytesDown = registry.Counter("hoody_curl_upstream_received_bytes_total", "Body bytes received from upstreams.");
+        SyncRejected = registry.Counter("hoody_curl_sync_rejected_total", "Sync requests refused because --max-concurrent-sync was reached.");
+        SyncInFlight = registry.Gauge("hoody_curl_sync_in_flight", "Sync requests in flight.");
+    }
+
+    public Counter PoolTakes { get; }
+    public Counter PoolHits { get; }
+    public Counter PoolMisses { get; }
+    public Counter PoolPuts { get; }
+    public Counter PoolEvictions { get; }
+    public Counter PoolBypasses { get; }
+    public Gauge PoolIdle { get; }
+    public Counter Requests { get; }
+    public Histogram Duration { get; }
+    public Gauge Active { get; }
+    public Counter Retries { get; }
+    public Counter SsrfDenied { get; }
+    public Counter BytesDown { get; }
+    public Counter SyncRejected { get; }
+    public Gauge SyncInFlight { get; }
+}

@@ -1,0 +1,25 @@
+// Source-generated log messages of the engine. One line per request decision; never a secret (the
+// upstream is logged as scheme://host:port only, no path or query).
+using Microsoft.Extensions.Logging;
+
+namespace HoodyCurl.Requests.Engine;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "request {RequestId} door={Door} decision={Decision} reason={Reason} upstream={Upstream} status={Status} bytes={Bytes} duration_ms={DurationMs} attempts={Attempts}")]
+    public static partial void RequestFinished(ILogger logger, string requestId, string door, string decision, string reason,
+        string upstream, int status, long bytes, long durationMs, int attempts);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "request {RequestId} denied by the SSRF guard: rule={Rule} address={Address} upstream={Upstream}")]
+    public static partial void SsrfDenied(ILogger logger, string requestId, string rule, string? address, string upstream);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "request {RequestId} attempt {Attempt} failed before a response ({Reason}); retrying in {DelaySecs}s")]
+    public static partial void Retrying(ILogger logger, string requestId, int attempt, string reason, int delaySecs);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "transfer loop command {Command} failed")]
+    public static partial void LoopCommandFailed(ILogger logger, string command, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "libcurl engine started: {Version}, {Threads} transfer threads")]
+    public static partial void EngineStarted(ILogger logger, string version, int threads);
+}

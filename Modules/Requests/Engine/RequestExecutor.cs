@@ -1,0 +1,163 @@
+// The one IRequestExecutor: URL pre-check, retries before the first response byte, spreading
+// transfers over the loops, metrics and the per-request log line.
+using System.Diagnostics;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Requests.Model;
+using HoodyCurl.Requests.Native;
+using HoodyCurl.Requests.Security;
+using Microsoft.Extensions.Logging;
+
+namespace HoodyCurl.Requests.Engine;
+
+internal sealed class RequestExecutor : IRequestExecutor, IDisposable
+{
+    private static readonly Lock GlobalInitGate = new();
+    private static bool _globalInitDone;
+
+    private readonly TransferLoop[] _loops;
+    private readonly SsrfGuard _guard;
+    private readonly RequestsOptions _options;
+    private readonly EngineMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly nint _resolveList;
+
+    public RequestExecutor(RequestsOptions options, SsrfGuard guard, EngineMetrics metrics, ILogger<RequestExecutor> logger)
+    {
+        lock (GlobalInitGate)
+        {
+            if (!_globalInitDone)
+            {
+                var code = LibCurl.curl_global_init(CurlConst.GLOBAL_ALL);
+                if (code != 0) throw new InvalidOperationException($"curl_global_init failed: {code}");
+                _globalInitDone = true;
+            }
+        }
+        _options = options;
+        _guard = guard;
+        _metrics = metrics;
+        _logger = logger;
+        foreach (var entry in guard.ResolveEntries) _resolveList = LibCurl.curl_slist_append(_resolveList, entry.ToCurlFormat());
+        var budget = new PoolBudget();
+        _loops = new TransferLoop[Math.Max(1, options.TransferThreads)];
+        for (var i = 0; i < _loops.Length; i++) _loops[i] = new TransferLoop(i, options, metrics, budget, _resolveList, logger);
+        Log.EngineStarted(logger, System.Runtime.InteropServices.Marshal.PtrToStringUTF8(LibCurl.curl_version()) ?? "libcurl", _loops.Length);
+    }
+
+    public ApiError? Precheck(CurlRequest request) => Precheck(request, out _);
+
+    private ApiError? Precheck(CurlRequest request, out CanonicalUrl? canonical)
+    {
+        var verdict = _guard.CheckUrl(request.Url, out canonical);
+        if (verdict.Allowed) return null;
+        if (verdict.Rule == "invalid_url") return ApiError.Validation("field 'url' is not a valid URL");
+        _metrics.SsrfDenied.WithLabels(verdict.Rule).Inc();
+        return SsrfError.Blocked(verdict);
+    }
+
+    public async Task<UpstreamResponse> SendAsync(CurlRequest request, ExecutionOptions options, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var upstream = "-";
+        if (Precheck(request, out var canonical) is { } refused)
+        {
+            if (canonical is not null) upstream = $"{canonical.Scheme}://{canonical.Host}:{canonical.Port}";
+            Record(options, refused, 0, 0, started, upstream, 0);
+            if (refused.Code == ErrorCodes.SsrfBlocked) Log.SsrfDenied(_logger, options.RequestId, "precheck", null, upstream);
+            throw new ApiErrorException(refused);
+        }
+        upstream = $"{canonical!.Scheme}://{canonical.Host}:{canonical.Port}";
+        var poolKey = $"{upstream}|{request.Insecure == true}|{request.CertType}";
+        var maxAttempts = 1 + (request.RetryCount ?? 0);
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var loop = PickLoop();
+            var transfer = new Transfer(request, options, loop, _guard, poolKey);
+            var registration = cancellationToken.Register(static state =>
+            {
+                var t = (Transfer)state!;
+                t.MarkCancelled();
+                t.Loop.Post(new LoopCommand(LoopCommandKind.Cancel, t));
+            }, transfer);
+            loop.Post(new LoopCommand(LoopCommandKind.Start, transfer));
+            TransferHead head;
+            try
+            {
+                head = await transfer.Head.ConfigureAwait(false);
+            }
+            catch (ApiErrorException e)
+            {
+                await registration.DisposeAsync().ConfigureAwait(false);
+                var result = await transfer.Completion.ConfigureAwait(false);
+                if (transfer.Denial is { } denial) Log.SsrfDenied(_logger, options.RequestId, denial.Rule, denial.Address, upstream);
+                if (attempt < maxAttempts && IsRetryable(transfer) && !cancellationToken.IsCancellationRequested)
+                {
+                    var delay = request.RetryDelay ?? 1;
+                    _metrics.Retries.Inc();
+                    Log.Retrying(_logger, options.RequestId, attempt, e.Error.Message, delay);
+                    await Task.Delay(TimeSpan.FromSeconds(delay), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                Record(options, e.Error, result.Info.StatusCode, result.Info.SizeDownload, started, upstream, attempt);
+                throw;
+            }
+
+            var attempts = attempt;
+            var completion = transfer.Completion.ContinueWith(t =>
+            {
+                registration.Dispose();
+                var result = t.Result;
+                Record(options, result.Error, head.StatusCode, result.Info.SizeDownload, started, upstream, attempts);
+                return result;
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var decoded = request.Compressed == true && head.Headers.Any(h =>
+                h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase) && !h.Value.Equals("identity", StringComparison.OrdinalIgnoreCase));
+            return new UpstreamResponse(head.StatusCode, head.Headers, head.EffectiveUrl, decoded, transfer.Pipe.Reader, completion, attempts,
+                () =>
+                {
+                    transfer.MarkCancelled();
+                    transfer.Loop.Post(new LoopCommand(LoopCommandKind.Cancel, transfer));
+                });
+        }
+    }
+
+    /// <summary>Network errors before any response byte may be retried (never SSRF, cancel or policy errors).</summary>
+    private static bool IsRetryable(Transfer t) =>
+        t.Denial is null && !t.Cancelled && !t.HeadDelivered && t.CurlResult is
+            CurlCode.COULDNT_RESOLVE_HOST or CurlCode.COULDNT_CONNECT or CurlCode.OPERATION_TIMEDOUT or
+            CurlCode.SEND_ERROR or CurlCode.RECV_ERROR or CurlCode.GOT_NOTHING or CurlCode.SSL_CONNECT_ERROR or CurlCode.PARTIAL_FILE;
+
+    private TransferLoop PickLoop()
+    {
+        var best = _loops[0];
+        for (var i = 1; i < _loops.Length; i++) if (_loops[i].Load < best.Load) best = _loops[i];
+        return best;
+    }
+
+    private void Record(ExecutionOptions options, ApiError? error, int status, long bytes, long started, string upstream, int attempts)
+    {
+        var outcome = error is null ? "ok" : error.Code switch
+        {
+            ErrorCodes.SsrfBlocked => "ssrf_denied",
+            ErrorCodes.UpstreamTimeout => "timeout",
+            ErrorCodes.ResponseTooLarge => "too_large",
+            ErrorCodes.Validation => "invalid",
+            "CANCELLED" => "cancelled",
+            _ => "upstream_error",
+        };
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        _metrics.Requests.WithLabels(options.Door, outcome).Inc();
+        _metrics.Duration.WithLabels(options.Door, outcome).Observe(elapsed.TotalSeconds);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            Log.RequestFinished(_logger, options.RequestId, options.Door, error is null ? "allowed" : outcome == "ssrf_denied" ? "denied" : "failed",
+                error?.Code ?? "-", upstream, status, bytes, (long)elapsed.TotalMilliseconds, attempts);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var loop in _loops) loop.Dispose();
+    }
+}

@@ -1,0 +1,11 @@
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Requests.Security;
+
+namespace HoodyCurl.Requests.Engine;
+
+/// <summary>The 403 SSRF_BLOCKED error of decisions D5/D11, naming the address and the rule.</summary>
+internal static class SsrfError
+{
+    public static ApiError Blocked(SsrfVerdict verdict) =>
+        new(403, ErrorCodes.SsrfBlocked, "blocked by the SSRF guard: " + verdict.Describe());
+}

@@ -1,0 +1,169 @@
+// Turns a CurlRequest into libcurl options on a fresh (or reset) easy handle. Every option number is
+// named in Native/CurlConstants.cs. Strings are copied by libcurl (all but POSTFIELDS, for which we
+// use COPYPOSTFIELDS); the header slist and the mime tree live until the transfer ends.
+using System.Text;
+using HoodyCurl.Requests.Model;
+using HoodyCurl.Requests.Native;
+
+namespace HoodyCurl.Requests.Engine;
+
+internal static unsafe class TransferSetup
+{
+    public static void Apply(Transfer t, RequestsOptions options, nint resolveList)
+    {
+        var easy = t.Easy;
+        var r = t.Request;
+        Check(LibCurl.SetString(easy, CurlOpt.URL, r.Url), "url");
+        LibCurl.SetLong(easy, CurlOpt.NOSIGNAL, 1);
+        LibCurl.SetString(easy, CurlOpt.PROTOCOLS_STR, "http,https");
+        LibCurl.SetString(easy, CurlOpt.REDIR_PROTOCOLS_STR, "http,https");
+        LibCurl.SetPtr(easy, CurlOpt.SHARE, CurlShare.Handle);
+        if (resolveList != 0) LibCurl.SetPtr(easy, CurlOpt.RESOLVE, resolveList);
+        LibCurl.SetLong(easy, CurlOpt.BUFFERSIZE, 64 * 1024);
+
+        t.ErrorBuffer = (nint)System.Runtime.InteropServices.NativeMemory.AllocZeroed(CurlConst.ERROR_SIZE);
+        LibCurl.SetPtr(easy, CurlOpt.ERRORBUFFER, t.ErrorBuffer);
+        LibCurl.SetPtr(easy, CurlOpt.WRITEFUNCTION, Callbacks.Write);
+        LibCurl.SetPtr(easy, CurlOpt.WRITEDATA, t.UserData);
+        LibCurl.SetPtr(easy, CurlOpt.HEADERFUNCTION, Callbacks.Header);
+        LibCurl.SetPtr(easy, CurlOpt.HEADERDATA, t.UserData);
+        LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETFUNCTION, Callbacks.OpenSocket);
+        LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETDATA, t.UserData);
+
+        // Timeouts (decisions D6): seconds in the API, milliseconds to libcurl.
+        var timeout = r.Timeout ?? (t.Options.IsAsync ? options.DefaultAsyncTimeoutSecs : options.DefaultTimeoutSecs);
+        LibCurl.SetLong(easy, CurlOpt.TIMEOUT_MS, Math.Min(timeout, options.Limits.MaxTimeoutSecs) * 1000L);
+        if (r.ConnectTimeout is { } connect) LibCurl.SetLong(easy, CurlOpt.CONNECTTIMEOUT_MS, connect * 1000L);
+
+        var follow = r.FollowRedirects ?? true;
+        LibCurl.SetLong(easy, CurlOpt.FOLLOWLOCATION, follow ? 1 : 0);
+        LibCurl.SetLong(easy, CurlOpt.MAXREDIRS, r.MaxRedirects ?? 10);
+        if (r.MaxFilesize is { } maxFile) LibCurl.SetLong(easy, CurlOpt.MAXFILESIZE_LARGE, maxFile);
+        if (r.Insecure == true)
+        {
+            LibCurl.SetLong(easy, CurlOpt.SSL_VERIFYPEER, 0);
+            LibCurl.SetLong(easy, CurlOpt.SSL_VERIFYHOST, 0);
+        }
+        if (r.CertType is { } certType) LibCurl.SetString(easy, CurlOpt.SSLCERTTYPE, certType);
+        if (r.Compressed == true) LibCurl.SetString(easy, CurlOpt.ACCEPT_ENCODING, "");
+        if (r.TcpNodelay is { } nodelay) LibCurl.SetLong(easy, CurlOpt.TCP_NODELAY, nodelay ? 1 : 0);
+        if (r.Keepalive is { } keepalive) LibCurl.SetLong(easy, CurlOpt.TCP_KEEPALIVE, keepalive ? 1 : 0);
+        if (r.KeepaliveTime is { } idle)
+        {
+            LibCurl.SetLong(easy, CurlOpt.TCP_KEEPALIVE, 1);
+            LibCurl.SetLong(easy, CurlOpt.TCP_KEEPIDLE, idle);
+            LibCurl.SetLong(easy, CurlOpt.TCP_KEEPINTVL, idle);
+        }
+        if (r.Range is { } range) LibCurl.SetString(easy, CurlOpt.RANGE, range);
+        if (r.SpeedLimit is { } speedLimit)
+        {
+            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_LIMIT, speedLimit);
+            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_TIME, r.SpeedTime ?? 30);
+        }
+        else if (r.SpeedTime is { } speedTime)
+        {
+            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_LIMIT, 1);
+            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_TIME, speedTime);
+        }
+
+        LibCurl.SetString(easy, CurlOpt.USERAGENT, r.UserAgent ?? options.DefaultUserAgent);
+        if (r.Referer is { } referer) LibCurl.SetString(easy, CurlOpt.REFERER, referer);
+        if (r.Cookie is { } cookie) LibCurl.SetString(easy, CurlOpt.COOKIE, cookie);
+        if (r.AuthUser is { } user)
+        {
+            LibCurl.SetString(easy, CurlOpt.USERNAME, user);
+            LibCurl.SetString(easy, CurlOpt.PASSWORD, r.AuthPassword ?? "");
+            LibCurl.SetLong(easy, CurlOpt.HTTPAUTH, r.AuthMethod switch
+            {
+                AuthMethod.Digest => CurlAuth.DIGEST,
+                AuthMethod.Ntlm => CurlAuth.NTLM,
+                AuthMethod.Negotiate => CurlAuth.NEGOTIATE,
+                _ => CurlAuth.BASIC,
+            });
+        }
+
+        if (t.Options.LoadCookies is { } cookies)
+        {
+            LibCurl.SetString(easy, CurlOpt.COOKIEFILE, ""); // switch the cookie engine on
+            foreach (var line in cookies) LibCurl.SetString(easy, CurlOpt.COOKIELIST, line);
+        }
+        else if (t.Options.CaptureCookies)
+        {
+            LibCurl.SetString(easy, CurlOpt.COOKIEFILE, "");
+        }
+
+        ApplyMethodAndBody(t, easy, r);
+        ApplyHeaders(t, easy, r);
+    }
+
+    private static void ApplyMethodAndBody(Transfer t, nint easy, CurlRequest r)
+    {
+        var method = r.EffectiveMethod;
+        byte[]? body = r.DataBytes ?? (r.Json is { } json ? Encoding.UTF8.GetBytes(json) : r.Data is { } data ? Encoding.UTF8.GetBytes(data) : null);
+        if (method == "HEAD")
+        {
+            LibCurl.SetLong(easy, CurlOpt.NOBODY, 1);
+            return;
+        }
+        if (r.Form is { } form)
+        {
+            var mime = LibCurl.curl_mime_init(easy);
+            t.Mime = mime;
+            foreach (var field in form)
+            {
+                var part = LibCurl.curl_mime_addpart(mime);
+                LibCurl.curl_mime_name(part, field.Name);
+                var bytes = Encoding.UTF8.GetBytes(field.Value);
+                fixed (byte* p = bytes) LibCurl.curl_mime_data(part, p, (nuint)bytes.Length); // copied by libcurl
+            }
+            LibCurl.SetPtr(easy, CurlOpt.MIMEPOST, mime);
+            if (method != "POST") LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
+            return;
+        }
+        if (body is not null)
+        {
+            LibCurl.SetLong(easy, CurlOpt.POSTFIELDSIZE_LARGE, body.Length);
+            if (body.Length == 0) LibCurl.SetString(easy, CurlOpt.COPYPOSTFIELDS, "");
+            else fixed (byte* p = body) LibCurl.SetPtr(easy, CurlOpt.COPYPOSTFIELDS, (nint)p);
+            if (method != "POST") LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
+            return;
+        }
+        switch (method)
+        {
+            case "GET": LibCurl.SetLong(easy, CurlOpt.HTTPGET, 1); break;
+            case "POST":
+                LibCurl.SetLong(easy, CurlOpt.POST, 1);
+                LibCurl.SetLong(easy, CurlOpt.POSTFIELDSIZE_LARGE, 0);
+                break;
+            default: LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method); break;
+        }
+    }
+
+    private static void ApplyHeaders(Transfer t, nint easy, CurlRequest r)
+    {
+        nint list = 0;
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (r.Headers is { } headers)
+        {
+            foreach (var h in headers)
+            {
+                names.Add(h.Name);
+                // "Name:" with an empty value would remove a header in libcurl; "Name;" sends it empty.
+                list = LibCurl.curl_slist_append(list, h.Value.Length == 0 ? h.Name + ";" : h.Name + ": " + h.Value);
+            }
+        }
+        if (r.Json is not null && r.DataBytes is null && !names.Contains("Content-Type"))
+            list = LibCurl.curl_slist_append(list, "Content-Type: application/json");
+        if (r.BearerToken is { } token && !names.Contains("Authorization"))
+            list = LibCurl.curl_slist_append(list, "Authorization: Bearer " + token);
+        // No 100-continue round trip for large bodies: callers expect one request, one response.
+        if (!names.Contains("Expect")) list = LibCurl.curl_slist_append(list, "Expect:");
+        t.HeaderList = list;
+        LibCurl.SetPtr(easy, CurlOpt.HTTPHEADER, list);
+    }
+
+    private static void Check(int code, string what)
+    {
+        if (code != CurlCode.OK) throw new InvalidOperationException($"libcurl refused option {what}: {LibCurl.StrError(code)}");
+    }
+}

@@ -1,0 +1,97 @@
+// The engine module: flags, services (executor, SSRF guard, metrics) and the /request endpoints.
+using System.CommandLine;
+using HoodyCurl.Kernel;
+using HoodyCurl.Kernel.Flags;
+using HoodyCurl.Kernel.Metrics;
+using HoodyCurl.Requests.Endpoints;
+using HoodyCurl.Requests.Engine;
+using HoodyCurl.Requests.Security;
+using HoodyCurl.Requests.Validation;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HoodyCurl.Requests;
+
+public sealed class RequestsModule : IModule
+{
+    private Option<int> _threads = null!, _perOrigin = null!, _global = null!, _defaultTimeout = null!, _asyncTimeout = null!,
+        _maxTimeout = null!, _syncWait = null!, _maxSync = null!, _urlLength = null!, _headerCount = null!, _headerBytes = null!, _jsonDepth = null!;
+    private Option<long> _maxBody = null!, _maxBuffer = null!;
+    private Option<string[]> _allow = null!, _deny = null!, _resolve = null!;
+    private Option<bool> _allowPrivate = null!;
+
+    public void AddFlags(Command command)
+    {
+        var d = new RequestsOptions();
+        _threads = FlagReader.Define(command, "--transfer-threads", "Transfer threads, each driving one curl_multi (default: number of cores)", 0);
+        _perOrigin = FlagReader.Define(command, "--pool-per-origin", "Idle libcurl handles kept per origin", d.PoolPerOrigin);
+        _global = FlagReader.Define(command, "--pool-global", "Idle libcurl handles kept in all", d.PoolGlobal);
+        _maxBody = FlagReader.Define(command, "--max-request-body-bytes", "Largest accepted request body, in bytes (413 beyond)", d.MaxRequestBodyBytes);
+        _maxBuffer = FlagReader.Define(command, "--max-response-buffer-bytes", "Largest upstream body buffered for response=json, in bytes (502 RESPONSE_TOO_LARGE beyond)", d.MaxResponseBufferBytes);
+        _defaultTimeout = FlagReader.Define(command, "--default-timeout-secs", "Transfer timeout of a sync request without 'timeout'", d.DefaultTimeoutSecs);
+        _asyncTimeout = FlagReader.Define(command, "--default-async-timeout-secs", "Transfer timeout of an async job without 'timeout'", d.DefaultAsyncTimeoutSecs);
+        _maxTimeout = FlagReader.Define(command, "--max-timeout-secs", "Highest 'timeout'/'connect_timeout' a request may ask for (larger values are capped)", d.Limits.MaxTimeoutSecs);
+        _syncWait = FlagReader.Define(command, "--max-sync-wait-secs", "How long a sync call may wait for the upstream before 408", d.MaxSyncWaitSecs);
+        _maxSync = FlagReader.Define(command, "--max-concurrent-sync", "Sync requests in flight before 503 QUEUE_FULL", d.MaxConcurrentSync);
+        _urlLength = FlagReader.Define(command, "--max-url-length", "Longest accepted target URL, in characters", d.Limits.MaxUrlLength);
+        _headerCount = FlagReader.Define(command, "--max-header-count", "Most extra request headers per request", d.Limits.MaxHeaderCount);
+        _headerBytes = FlagReader.Define(command, "--max-header-bytes", "Longest single request header (name + value), in bytes", d.Limits.MaxHeaderBytes);
+        _jsonDepth = FlagReader.Define(command, "--max-json-depth", "Deepest JSON nesting accepted in a request body", d.Limits.MaxJsonDepth);
+        _allow = FlagReader.DefineList(command, "--allow-cidr", "Allow connections to this CIDR even if the SSRF policy denies it by default");
+        _deny = FlagReader.DefineList(command, "--deny-cidr", "Deny connections to this CIDR (wins over --allow-cidr)");
+        _allowPrivate = FlagReader.DefineSwitch(command, "--allow-private-networks", "Allow RFC 1918, CGNAT and IPv6 ULA addresses (loopback, link-local and metadata stay denied)");
+        _resolve = FlagReader.DefineList(command, "--resolve", "Static host override HOST:PORT:ADDR, like curl --resolve; checked by the SSRF guard");
+    }
+
+    public void AddServices(IServiceCollection services, ParseResult flags)
+    {
+        var host = HostSettings.FromFlags(flags);
+        var threads = FlagReader.NonNegative(flags, _threads);
+        var options = new RequestsOptions
+        {
+            TransferThreads = threads == 0 ? Environment.ProcessorCount : threads,
+            PoolPerOrigin = FlagReader.Positive(flags, _perOrigin),
+            PoolGlobal = FlagReader.Positive(flags, _global),
+            MaxRequestBodyBytes = FlagReader.Positive(flags, _maxBody),
+            MaxResponseBufferBytes = FlagReader.Positive(flags, _maxBuffer),
+            DefaultTimeoutSecs = FlagReader.Positive(flags, _defaultTimeout),
+            DefaultAsyncTimeoutSecs = FlagReader.Positive(flags, _asyncTimeout),
+            MaxSyncWaitSecs = FlagReader.Positive(flags, _syncWait),
+            MaxConcurrentSync = FlagReader.Positive(flags, _maxSync),
+            Limits = new RequestLimits
+            {
+                MaxTimeoutSecs = FlagReader.Positive(flags, _maxTimeout),
+                MaxUrlLength = FlagReader.Positive(flags, _urlLength),
+                MaxHeaderCount = FlagReader.Positive(flags, _headerCount),
+                MaxHeaderBytes = FlagReader.Positive(flags, _headerBytes),
+                MaxJsonDepth = FlagReader.Positive(flags, _jsonDepth),
+            },
+            Ssrf = new SsrfOptions
+            {
+                AllowCidrs = flags.GetValue(_allow) ?? [],
+                DenyCidrs = flags.GetValue(_deny) ?? [],
+                AllowPrivateNetworks = flags.GetValue(_allowPrivate),
+                Resolve = flags.GetValue(_resolve) ?? [],
+                OwnEndpoints = [host.Listen],
+            },
+        };
+        SsrfGuard guard;
+        try
+        {
+            guard = new SsrfGuard(options.Ssrf);
+        }
+        catch (ArgumentException e)
+        {
+            var flag = e.Message.StartsWith("--", StringComparison.Ordinal) ? e.Message.Split(':')[0] : "--allow-cidr/--deny-cidr/--resolve";
+            throw new FlagException(flag, e.Message);
+        }
+        services.AddSingleton(options);
+        services.AddSingleton(guard);
+        services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<MetricsRegistry>()));
+        services.AddSingleton<RequestExecutor>();
+        services.AddSingleton<IRequestExecutor>(sp => sp.GetRequiredService<RequestExecutor>());
+        services.AddSingleton<SyncRequestHandler>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapRequests();
+}

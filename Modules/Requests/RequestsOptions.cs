@@ -1,0 +1,40 @@
+// The engine's options, read once from flags (RequestsModule.AddFlags). Every default is documented
+// here and in the README's flag table.
+using System.Net;
+using HoodyCurl.Requests.Security;
+using HoodyCurl.Requests.Validation;
+
+namespace HoodyCurl.Requests;
+
+public sealed record RequestsOptions
+{
+    /// <summary>--transfer-threads: threads each driving one curl_multi. Default: the number of cores.</summary>
+    public int TransferThreads { get; init; } = Environment.ProcessorCount;
+    /// <summary>--pool-per-origin: idle easy handles kept per origin. Default 8.</summary>
+    public int PoolPerOrigin { get; init; } = 8;
+    /// <summary>--pool-global: idle easy handles kept in all. Default 64.</summary>
+    public int PoolGlobal { get; init; } = 64;
+    /// <summary>--max-request-body-bytes: largest accepted request body. Default 16 MiB.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>--max-response-buffer-bytes: largest upstream body buffered for the json envelope. Default 64 MiB.</summary>
+    public long MaxResponseBufferBytes { get; init; } = 64 * 1024 * 1024;
+    /// <summary>--default-timeout-secs: transfer timeout of a sync request without `timeout`. Default 30.</summary>
+    public int DefaultTimeoutSecs { get; init; } = 30;
+    /// <summary>--default-async-timeout-secs: transfer timeout of an async job without `timeout`. Default 300.</summary>
+    public int DefaultAsyncTimeoutSecs { get; init; } = 300;
+    /// <summary>--max-sync-wait-secs: how long a sync call waits for the upstream's response head before 408. Default 600.</summary>
+    public int MaxSyncWaitSecs { get; init; } = 600;
+    /// <summary>--max-concurrent-sync: sync requests in flight before 503 QUEUE_FULL. Default 1024.</summary>
+    public int MaxConcurrentSync { get; init; } = 1024;
+    /// <summary>Input limits (URL length, headers, JSON depth, retries, --max-timeout-secs).</summary>
+    public RequestLimits Limits { get; init; } = RequestLimits.Default;
+    /// <summary>The SSRF policy (--allow-cidr, --deny-cidr, --allow-private-networks, --resolve, own listen endpoints).</summary>
+    public SsrfOptions Ssrf { get; init; } = new();
+    /// <summary>User-Agent sent when the request gives none (decisions D6).</summary>
+    public string DefaultUserAgent { get; init; } = "hoody-curl/" + Version;
+
+    public static string Version =>
+        typeof(RequestsOptions).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
+
+    internal static IReadOnlyList<IPEndPoint> NoEndpoints { get; } = [];
+}

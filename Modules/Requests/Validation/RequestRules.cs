@@ -1,0 +1,116 @@
+// Value rules for CurlRequest fields, shared by the JSON parser and the GET bridge.
+using System.Text.RegularExpressions;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Requests.Model;
+
+namespace HoodyCurl.Requests.Validation;
+
+public static partial class RequestRules
+{
+    private static ApiErrorException Fail(string message) => new(ApiError.Validation(message));
+
+    public static string? Method(string? value)
+    {
+        if (value is null) return null;
+        if (value.Length is 0 or > 32 || !HeaderRules.IsToken(value))
+            throw Fail($"field 'method' must be an HTTP method token, got '{HeaderRules.Printable(value)}'");
+        return value.ToUpperInvariant();
+    }
+
+    public static AuthMethod? AuthMethod(string? value) => value?.ToLowerInvariant() switch
+    {
+        null => null,
+        "basic" => Model.AuthMethod.Basic,
+        "digest" => Model.AuthMethod.Digest,
+        "ntlm" => Model.AuthMethod.Ntlm,
+        "negotiate" => Model.AuthMethod.Negotiate,
+        _ => throw Fail($"field 'auth_method' must be one of basic, digest, ntlm, negotiate; got '{HeaderRules.Printable(value)}'"),
+    };
+
+    public static string? CertType(string? value) => value?.ToUpperInvariant() switch
+    {
+        null => null,
+        "PEM" => "PEM",
+        "DER" => "DER",
+        _ => throw Fail($"field 'cert_type' must be PEM or DER; got '{HeaderRules.Printable(value)}'"),
+    };
+
+    public static ResponseMode? ResponseMode(string? value) => value?.ToLowerInvariant() switch
+    {
+        null => null,
+        "transparent" => Model.ResponseMode.Transparent,
+        "json" => Model.ResponseMode.Json,
+        _ => throw Fail($"field 'response' must be transparent or json; got '{HeaderRules.Printable(value)}'"),
+    };
+
+    public static ExecutionMode? ExecutionMode(string? value) => value?.ToLowerInvariant() switch
+    {
+        null => null,
+        "sync" => Model.ExecutionMode.Sync,
+        "async" => Model.ExecutionMode.Async,
+        _ => throw Fail($"field 'mode' must be sync or async; got '{HeaderRules.Printable(value)}'"),
+    };
+
+    [GeneratedRegex(@"^(\d+-\d*|-\d+)(,(\d+-\d*|-\d+))*$")]
+    private static partial Regex RangePattern();
+
+    public static string? Range(string? value)
+    {
+        if (value is null) return null;
+        if (value.Length > 256 || !RangePattern().IsMatch(value))
+            throw Fail($"field 'range' must look like 0-499 or 500- or -500; got '{HeaderRules.Printable(value)}'");
+        return value;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9._:@-]{1,128}$")]
+    private static partial Regex SessionIdPattern();
+
+    /// <summary>Session ids of decisions D13.</summary>
+    public static string? SessionId(string? value)
+    {
+        if (value is null) return null;
+        if (!SessionIdPattern().IsMatch(value))
+            throw Fail("field 'session_id' must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -");
+        return value;
+    }
+
+    /// <summary>save_path rules of rest.md §6.1: relative, no '..', no backslash, no control characters.</summary>
+    public static string? SavePath(string? value)
+    {
+        if (value is null) return null;
+        string? problem =
+            value.Length == 0 ? "must not be empty" :
+            value.Length > 1024 ? "must be at most 1024 characters" :
+            value[0] == '/' || value[0] == '\\' ? "must be relative, not rooted" :
+            value.Length >= 2 && value[1] == ':' && char.IsAsciiLetter(value[0]) ? "must not start with a drive letter" :
+            value.Contains('\\') ? "must not contain a backslash" :
+            value.Any(c => c < 0x20 || c == 0x7f) ? "must not contain control characters" :
+            value.Split('/').Any(s => s is ".." or "." or "") ? "must not contain empty, '.' or '..' components" :
+            null;
+        if (problem is not null) throw Fail($"field 'save_path' {problem}");
+        return value;
+    }
+
+    public static string Url(string value, RequestLimits limits)
+    {
+        if (value.Length == 0) throw Fail("field 'url' must not be empty");
+        if (value.Length > limits.MaxUrlLength) throw Fail($"field 'url' is longer than {limits.MaxUrlLength} characters");
+        foreach (var c in value)
+            if (c <= 0x20 || c == 0x7f) throw Fail("field 'url' must not contain spaces or control characters");
+        var colon = value.IndexOf("://", StringComparison.Ordinal);
+        if (colon <= 0) throw Fail("field 'url' must be an absolute URL like https://host/path");
+        return value;
+    }
+
+    /// <summary>Rules across fields.</summary>
+    public static void CheckCombination(CurlRequest r)
+    {
+        var bodies = (r.Data is null ? 0 : 1) + (r.Json is null ? 0 : 1) + (r.Form is null ? 0 : 1);
+        if (bodies > 1 && r.DataBytes is null)
+            throw Fail("only one of 'data', 'json' and 'form' may be given");
+        if (r.AuthPassword is not null && r.AuthUser is null)
+            throw Fail("field 'auth_password' needs 'auth_user'");
+        if (r.Method is "HEAD" && r.HasBody)
+            throw Fail("a HEAD request cannot carry a body");
+    }
+}
