@@ -89,7 +89,7 @@ run_tests() {
     local out="$results/$name"
     mkdir -p "$out"
     set +e
-    "$exe" --report-trx --results-directory "$out" --no-progress 2>&1 | tee "$out/console.log" | grep -E '^(failed|  (total|failed|succeeded|skipped):)|Test run summary|error' | head -60
+    "$exe" --report-trx --results-directory "$out" --progress off 2>&1 | tee "$out/console.log" | grep -E '^(failed|  (total|failed|succeeded|skipped):)|Test run summary|error' | head -60
     local rc=${PIPESTATUS[0]}
     set -e
     local trx; trx=$(find "$out" -name '*.trx' | head -1)

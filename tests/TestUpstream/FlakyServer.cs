@@ -19,7 +19,9 @@ public sealed class FlakyServer : IAsyncDisposable
     private readonly FlakyDrop _drop;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
+    private readonly List<Task> _connections = [];
     private int _accepted;
+    private int _disposed;
 
     private FlakyServer(int dropFirst, FlakyDrop drop)
     {
@@ -61,12 +63,12 @@ public sealed class FlakyServer : IAsyncDisposable
                 return;
             }
             int number = Interlocked.Increment(ref _accepted);
-            if (number <= _dropFirst)
+            Task connection = number <= _dropFirst ? DropAsync(socket) : AnswerAsync(socket);
+            lock (_connections)
             {
-                _ = DropAsync(socket);
-                continue;
+                _connections.RemoveAll(task => task.IsCompleted);
+                _connections.Add(connection);
             }
-            _ = AnswerAsync(socket);
         }
     }
 
@@ -121,9 +123,19 @@ public sealed class FlakyServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         await _stopping.CancelAsync();
         _listener.Stop();
         await _acceptLoop;
+        Task[] connections;
+        lock (_connections)
+        {
+            connections = [.. _connections];
+        }
+        await Task.WhenAll(connections);
         _stopping.Dispose();
     }
 }

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace HoodyCurl.TestUpstream;
 
@@ -26,6 +27,7 @@ public sealed class TestUpstreamServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TraceRegistry _traces;
     private readonly RequestCounter _requests;
+    private int _disposed;
 
     private TestUpstreamServer(WebApplication app, TraceRegistry traces, RequestCounter requests, int port)
     {
@@ -64,10 +66,11 @@ public sealed class TestUpstreamServer : IAsyncDisposable
         var requests = new RequestCounter();
         var rawHeads = new RawHeadTap();
 
-        // The empty builder brings no configuration sources, logging providers or console lifetime:
-        // the fastest start, no output, and no process-wide signal handlers per instance.
+        // The empty builder brings no configuration sources and no logging providers: the fastest
+        // start and no output. Its console lifetime is replaced, see PassiveHostLifetime.
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -121,6 +124,10 @@ public sealed class TestUpstreamServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         using (var grace = new CancellationTokenSource(StopGrace))
         {
             await _app.StopAsync(grace.Token);

@@ -12,6 +12,23 @@ internal static class TransparentRelay
     public static async Task WriteAsync(HttpContext context, UpstreamResponse upstream, string requestId, bool upstreamHead)
     {
         var response = context.Response;
+        var bodyless = upstreamHead || upstream.StatusCode is 204 or 304;
+        var streaming = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+        if (!bodyless && !streaming)
+        {
+            // Wait for the first body bytes (or the end) before committing the status: a transfer that
+            // fails before any byte (max_filesize, reset) then gets a proper error answer.
+            try
+            {
+                var first = await upstream.Body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                upstream.Body.AdvanceTo(first.Buffer.Start);
+            }
+            catch (Kernel.Errors.ApiErrorException)
+            {
+                var failed = await upstream.Completion.ConfigureAwait(false);
+                throw new Kernel.Errors.ApiErrorException(failed.Error ?? Kernel.Errors.ApiError.Internal("the transfer failed"));
+            }
+        }
         response.StatusCode = upstream.StatusCode;
         var headers = response.Headers;
         foreach (var h in upstream.Headers)
@@ -21,7 +38,6 @@ internal static class TransparentRelay
             headers.Append(h.Name, h.Value);
         }
         headers["X-Request-Id"] = requestId;
-        var bodyless = upstreamHead || upstream.StatusCode is 204 or 304;
         if (!bodyless && !upstream.BodyDecoded && upstream.ContentLength is { } length) response.ContentLength = length;
 
         try

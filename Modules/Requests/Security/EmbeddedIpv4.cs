@@ -8,11 +8,11 @@ internal static class EmbeddedIpv4
 {
     public const int MaxCandidates = 4;
 
-    private static readonly UInt128 Nat64WellKnown = new(0x0064_ff9b, 0);                    // 64:ff9b::/96 (top 96 bits), RFC 6052
-    private const ulong Nat64LocalUse = 0x0064_ff9b_0001;                                   // 64:ff9b:1::/48, RFC 8215
-    private const ulong Siit = 0xFFFF_0000;                                                 // ::ffff:0:0:0/96, RFC 2765
-    private const ulong SixToFour = 0x2002;                                                 // 2002::/16, RFC 3056
-    private const uint Teredo = 0x2001_0000;                                                // 2001::/32, RFC 4380
+    private static readonly UInt128 Nat64WellKnown = new(0x0064_ff9b, 0); // top 96 bits of 64:ff9b::/96, RFC 6052
+    private const ulong Nat64LocalUse = 0x0064_ff9b_0001;                 // 64:ff9b:1::/48, RFC 8215
+    private const ulong Siit = 0xFFFF_0000;                               // top 96 bits of ::ffff:0:0:0/96, RFC 2765
+    private const ulong SixToFour = 0x2002;                               // 2002::/16, RFC 3056
+    private const uint Teredo = 0x2001_0000;                              // 2001::/32, RFC 4380
 
     /// <summary>Writes the embedded IPv4 addresses into <paramref name="destination"/> and returns how many.</summary>
     public static int Extract(UInt128 v6, Span<uint> destination)
@@ -57,17 +57,18 @@ internal static class EmbeddedIpv4
     /// </summary>
     private static int ExtractLocalUseNat64(UInt128 v6, Span<uint> destination)
     {
-        destination[0] = (uint)v6;
         bool middleZero = ((v6 >> 32) & 0xFFFF_FFFF_FFFF) == 0;
         bool suffixOctetZero = ((v6 >> 56) & 0xFF) == 0;   // the "u" octet, bits 64-71, is zero in the other layouts
         if (middleZero || !suffixOctetZero)
         {
+            destination[0] = (uint)v6;
             return 1;
         }
 
-        destination[1] = (uint)((((v6 >> 64) & 0xFFFF) << 16) | ((v6 >> 40) & 0xFFFF));   // /48
-        destination[2] = (uint)((((v6 >> 64) & 0xFF) << 24) | ((v6 >> 32) & 0xFF_FFFF));  // /56
-        destination[3] = (uint)(v6 >> 24);                                                // /64
+        destination[0] = (uint)((((v6 >> 64) & 0xFFFF) << 16) | ((v6 >> 40) & 0xFFFF));   // /48
+        destination[1] = (uint)((((v6 >> 64) & 0xFF) << 24) | ((v6 >> 32) & 0xFF_FFFF));  // /56
+        destination[2] = (uint)(v6 >> 24);                                                // /64
+        destination[3] = (uint)v6;                                                        // /96
         return 4;
     }
 

@@ -21,6 +21,7 @@ public static class HeaderRules
     /// <summary>Null when valid, else the reason.</summary>
     public static string? Check(string name, string value, int maxBytes)
     {
+        if (HasLineBreakOrNul(name)) return $"header name '{Printable(name)}' has a CR, LF or NUL character";
         if (!IsToken(name)) return $"header name '{Printable(name)}' is not a valid HTTP token";
         if (HasLineBreakOrNul(value)) return $"header '{name}' has a CR, LF or NUL character in its value";
         foreach (var c in value)

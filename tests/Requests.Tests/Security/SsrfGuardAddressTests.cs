@@ -129,12 +129,13 @@ public class SsrfGuardAddressTests
     [Arguments("2606:4701::1", true, "allowed")]
     [Arguments("fd00::1", true, "allow_cidr")]
     [Arguments("fd00::dead", false, "deny_cidr")]
-    [Arguments("10.9.0.1", true, "allow_cidr")]
+    [Arguments("192.168.7.9", true, "allow_cidr")]
+    [Arguments("192.168.8.1", false, "private")]
     public async Task Deny_cidr_beats_allow_cidr(string address, bool allowed, string rule)
     {
         var guard = new SsrfGuard(new SsrfOptions
         {
-            AllowCidrs = ["10.0.0.0/8", "2002::/16", "fd00::/16", "::ffff:10.9.0.0/112"],
+            AllowCidrs = ["10.0.0.0/8", "2002::/16", "fd00::/16", "::ffff:192.168.7.0/120"],
             DenyCidrs = ["10.1.0.0/16", "93.184.216.0/24", "2606:4700::/32", "fd00::dead"],
         });
 

@@ -1,0 +1,83 @@
+// Transparent mode streams: a 100 MiB body passes byte-exact with flat memory, and a caller that
+// goes away aborts the upstream transfer.
+using System.Security.Cryptography;
+using HoodyCurl.E2E.Tests.Harness;
+using HoodyCurl.TestUpstream;
+
+namespace HoodyCurl.E2E.Tests.Requests;
+
+public class StreamingTests
+{
+    [Test]
+    public async Task Hundred_mib_body_streams_byte_exact_with_bounded_memory()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        const long size = 100L * 1024 * 1024;
+        var url = $"/api/v1/curl/request?response=transparent&url={Api.Q(upstream.Url($"/stream-bytes/{size}?seed=11"))}";
+        using var response = await sidecar.Client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+        await Assert.That((int)response.StatusCode).IsEqualTo(200);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[64 * 1024];
+        long total = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            sha.AppendData(buffer, 0, read);
+            total += read;
+        }
+        await Assert.That(total).IsEqualTo(size);
+        await Assert.That(Convert.ToHexStringLower(sha.GetHashAndReset())).IsEqualTo(Payload.Sha256Hex(size, 11));
+        // Memory per transfer is bounded by the pipe, whatever the body size (the process idles near 30 MiB).
+        await Assert.That(sidecar.Memory().Peak).IsLessThan(96L * 1024 * 1024);
+    }
+
+    [Test]
+    public async Task Client_disconnect_aborts_the_upstream_transfer()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        var trace = $"disconnect-{Guid.NewGuid():N}";
+        var url = $"/api/v1/curl/request?response=transparent&url={Api.Q(upstream.Url($"/stream-bytes/{10L * 1024 * 1024 * 1024}?trace={trace}"))}";
+        using (var client = new HttpClient())
+        {
+            using var response = await client.GetAsync(sidecar.BaseUrl + url, HttpCompletionOption.ResponseHeadersRead);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[1024 * 1024];
+            await body.ReadAtLeastAsync(buffer, buffer.Length);
+        } // disposing the client closes the connection mid-body
+        var aborted = await Task.WhenAny(upstream.Trace(trace).Aborted, Task.Delay(TimeSpan.FromSeconds(20)));
+        await Assert.That(aborted == upstream.Trace(trace).Aborted).IsTrue();
+
+        // And one waiting for the head (no body yet): the upstream request is aborted too.
+        var trace2 = $"disconnect-head-{Guid.NewGuid():N}";
+        using (var cts = new CancellationTokenSource())
+        using (var client = new HttpClient())
+        {
+            var pending = client.GetAsync(sidecar.BaseUrl + $"/api/v1/curl/request?url={Api.Q(upstream.Url($"/delay/30000?trace={trace2}"))}", cts.Token);
+            await upstream.Trace(trace2).Started.WaitAsync(TimeSpan.FromSeconds(10));
+            await cts.CancelAsync();
+            try { await pending; } catch (OperationCanceledException) { }
+        }
+        var aborted2 = await Task.WhenAny(upstream.Trace(trace2).Aborted, Task.Delay(TimeSpan.FromSeconds(20)));
+        await Assert.That(aborted2 == upstream.Trace(trace2).Aborted).IsTrue();
+    }
+
+    [Test]
+    public async Task Failure_after_the_first_byte_truncates_the_response()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        using var response = await sidecar.Client.GetAsync(
+            $"/api/v1/curl/request?response=transparent&url={Api.Q(upstream.Url("/close-early?bytes=100000"))}", HttpCompletionOption.ResponseHeadersRead);
+        await Assert.That((int)response.StatusCode).IsEqualTo(200);
+        var failed = false;
+        try { await response.Content.ReadAsByteArrayAsync(); }
+        catch (HttpRequestException) { failed = true; }
+        catch (IOException) { failed = true; }
+        await Assert.That(failed).IsTrue();
+        var (status, _) = await sidecar.Client.GetJsonAsync("/health");
+        await Assert.That(status).IsEqualTo(200);
+    }
+}
