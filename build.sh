@@ -45,6 +45,9 @@ publish() {
   say "publishing the Native AOT binary to $BIN"
   mkdir -p "$ARTIFACTS"
   local log="$ARTIFACTS/publish.log"
+  # One publish at a time in this work tree (parallel shells share obj/ and dist/).
+  exec 9>"$ARTIFACTS/publish.lock"
+  flock 9
   if ! dotnet publish HoodyCurl.Host/HoodyCurl.Host.csproj -c Release -o "$DIST" -nologo >"$log" 2>&1; then
     grep -E 'error|warning' "$log" | sort -u >&2 || tail -50 "$log" >&2
     say "publish failed (full log: $log)"
@@ -55,7 +58,8 @@ publish() {
     say "publish printed warnings (full log: $log)"
     exit 1
   fi
-  rm -f "$DIST"/*.dbg "$DIST"/*.pdb
+  rm -f "$DIST"/*.dbg "$DIST"/*.pdb "$DIST"/*.staticwebassets*.json
+  flock -u 9
   say "built $BIN ($(du -h "$BIN" | cut -f1))"
 }
 

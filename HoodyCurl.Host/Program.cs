@@ -5,7 +5,11 @@ using HoodyCurl.Host;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Flags;
 
-IModule[] modules = [new HoodyCurl.Requests.RequestsModule()];
+IModule[] modules =
+[
+    new HoodyCurl.Requests.RequestsModule(),
+    new HoodyCurl.Jobs.JobsModule(),
+];
 
 var root = new RootCommand("hoody-curl — an HTTP sidecar that executes requests through libcurl. Configured only by flags.");
 HostSettings.AddFlags(root);

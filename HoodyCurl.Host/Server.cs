@@ -43,6 +43,7 @@ internal static class Server
         ProcessMetrics.Register(metrics, startedAt);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton(new HoodyCurl.Kernel.Db.Database(settings.StorageDir));
         builder.Services.AddSingleton(new StartFacts(startedAt));
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
