@@ -23,7 +23,7 @@ public sealed class RequestsModule : IModule
     public void AddFlags(Command command)
     {
         var d = new RequestsOptions();
-        _threads = FlagReader.Define(command, "--transfer-threads", "Transfer threads, each driving one curl_multi (default: number of cores)", 0);
+        _threads = FlagReader.Define(command, "--transfer-threads", "Transfer threads, each driving one curl_multi; 0 means one per core", 0);
         _perOrigin = FlagReader.Define(command, "--pool-per-origin", "Idle libcurl handles kept per origin", d.PoolPerOrigin);
         _global = FlagReader.Define(command, "--pool-global", "Idle libcurl handles kept in all", d.PoolGlobal);
         _maxBody = FlagReader.Define(command, "--max-request-body-bytes", "Largest accepted request body, in bytes (413 beyond)", d.MaxRequestBodyBytes);

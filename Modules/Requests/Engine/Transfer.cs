@@ -30,6 +30,7 @@ internal sealed class Transfer
     private bool _headDelivered;
     private bool _paused;
     private long _received;
+    private long? _expected;
     private GCHandle _self;
 
     public Transfer(CurlRequest request, ExecutionOptions options, TransferLoop loop, SsrfGuard guard, string poolKey)
@@ -131,6 +132,11 @@ internal sealed class Transfer
         var effectiveUrl = LibCurl.GetString(Easy, CurlInfo.EFFECTIVE_URL) ?? Request.Url;
         var status = _status;
         if (LibCurl.GetLong(Easy, CurlInfo.RESPONSE_CODE, out var code) == 0 && code > 0) status = (int)code;
+        if (Request.Compressed != true)
+        {
+            var length = _headers.FindLast(h => h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase))?.Value;
+            if (long.TryParse(length, out var n) && n >= 0) _expected = n;
+        }
         _head.TrySetResult(new TransferHead(status, _headers, effectiveUrl));
     }
 
@@ -164,7 +170,7 @@ internal sealed class Transfer
                 transfer.Loop.Post(new LoopCommand(LoopCommandKind.Resume, transfer));
             }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        Options.OnProgress?.Invoke(_received, null);
+        Options.OnProgress?.Invoke(_received, _expected);
         return (nuint)data.Length;
     }
 
