@@ -128,6 +128,7 @@ case "${1:-publish}" in
   test) run_tests ;;
   run)
     shift
+    [ "${1:-}" = "--" ] && shift
     if needs_publish; then publish; fi
     exec "$BIN" "$@"
     ;;

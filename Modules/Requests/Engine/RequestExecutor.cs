@@ -98,8 +98,8 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
                     await Task.Delay(TimeSpan.FromSeconds(delay), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                cancellationToken.ThrowIfCancellationRequested();
                 Record(options, e.Error, result.Info.StatusCode, result.Info.SizeDownload, started, upstream, attempt);
+                cancellationToken.ThrowIfCancellationRequested();
                 throw;
             }
 
