@@ -5,10 +5,13 @@ using HoodyCurl.Host;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Flags;
 
+HoodyCurl.Requests.Engine.CurlRuntime.Preload(); // overlaps libcurl's load with the host's start-up
+
 IModule[] modules =
 [
     new HoodyCurl.Requests.RequestsModule(),
     new HoodyCurl.Jobs.JobsModule(),
+    new HoodyCurl.Scheduling.SchedulingModule(),
 ];
 
 var root = new RootCommand("hoody-curl — an HTTP sidecar that executes requests through libcurl. Configured only by flags.");

@@ -11,9 +11,6 @@ namespace HoodyCurl.Requests.Engine;
 
 internal sealed class RequestExecutor : IRequestExecutor, IDisposable
 {
-    private static readonly Lock GlobalInitGate = new();
-    private static bool _globalInitDone;
-
     private readonly TransferLoop[] _loops;
     private readonly SsrfGuard _guard;
     private readonly RequestsOptions _options;
@@ -23,15 +20,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
 
     public RequestExecutor(RequestsOptions options, SsrfGuard guard, EngineMetrics metrics, ILogger<RequestExecutor> logger)
     {
-        lock (GlobalInitGate)
-        {
-            if (!_globalInitDone)
-            {
-                var code = LibCurl.curl_global_init(CurlConst.GLOBAL_ALL);
-                if (code != 0) throw new InvalidOperationException($"curl_global_init failed: {code}");
-                _globalInitDone = true;
-            }
-        }
+        CurlRuntime.EnsureInitialized();
         _options = options;
         _guard = guard;
         _metrics = metrics;

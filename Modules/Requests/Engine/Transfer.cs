@@ -31,6 +31,7 @@ internal sealed class Transfer
     private bool _paused;
     private long _received;
     private long? _expected;
+    private int _curlResult = -1;
     private GCHandle _self;
 
     public Transfer(CurlRequest request, ExecutionOptions options, TransferLoop loop, SsrfGuard guard, string poolKey)
@@ -57,8 +58,28 @@ internal sealed class Transfer
     public nint Mime { get; set; }
     public nint ErrorBuffer { get; set; }
     public bool Cancelled { get; private set; }
-    /// <summary>libcurl's CURLcode for the finished transfer (0 = OK), -1 before it finished.</summary>
-    public int CurlResult { get; set; } = -1;
+    /// <summary>
+    /// libcurl's CURLcode for the finished transfer (0 = OK), -1 before it finished. CURLE_UNSUPPORTED_PROTOCOL
+    /// is an SSRF denial: the pre-check let only http and https through, so libcurl refused a redirect to another
+    /// scheme (REDIR_PROTOCOLS_STR). Recording it as <see cref="Denial"/> gives it the 403, the metric and the log
+    /// line that name the rule, like every other denial.
+    /// </summary>
+    public int CurlResult
+    {
+        get => _curlResult;
+        set
+        {
+            _curlResult = value;
+            if (value == CurlCode.UNSUPPORTED_PROTOCOL && Denial is null)
+            {
+                var detail = ErrorBuffer != 0 ? Marshal.PtrToStringUTF8(ErrorBuffer) : null;
+                Denial = new SsrfVerdict(false, SsrfRules.Scheme, null)
+                {
+                    Detail = "redirect to a scheme other than http or https" + (string.IsNullOrEmpty(detail) ? "" : ": " + detail),
+                };
+            }
+        }
+    }
     public bool Finished { get; private set; }
     /// <summary>Set by the open-socket callback when the guard refused an address.</summary>
     public SsrfVerdict? Denial { get; private set; }
