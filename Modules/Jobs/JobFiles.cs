@@ -15,6 +15,7 @@ internal sealed class JobFiles(string storageDir)
 
     public FileStream CreateBodyTemp(string jobId)
     {
+        if (!System.IO.Directory.Exists(Root)) DurableFile.CreateDirectory(Root);
         DurableFile.CreateDirectory(Directory(jobId));
         return DurableFile.CreateTemp(Body(jobId));
     }

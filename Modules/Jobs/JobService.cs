@@ -88,7 +88,7 @@ internal sealed class JobService : IJobService, IAsyncJobSubmitter
         var job = _store.Get(jobId);
         if (job is null || JobStatus.IsTerminal(job.Status))
         {
-            if (job is not null) _waiters.Notify(jobId); // drop the signal nobody will fire
+            _waiters.Notify(jobId); // drop the signal nobody would fire (unknown ids must not pile up)
             return job;
         }
         try

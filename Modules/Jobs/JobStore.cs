@@ -9,6 +9,7 @@
 using System.Globalization;
 using System.Text.Json;
 using HoodyCurl.Kernel.Db;
+using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Time;
 using HoodyCurl.Requests.Model;
 using HoodyCurl.Requests.Validation;
@@ -425,8 +426,16 @@ internal sealed class JobStore
     private static JobRecord ReadJob(SqliteDataReader r)
     {
         CurlRequest request;
-        using (var document = JsonDocument.Parse(r.GetString(11)))
+        try
+        {
+            using var document = JsonDocument.Parse(r.GetString(11));
             request = CurlRequestJson.Parse(document.RootElement, StoredLimits, CurlRequestJsonFlavor.Storage);
+        }
+        catch (Exception e) when (e is JsonException or ApiErrorException)
+        {
+            // A stored request that no longer parses is a storage fault, never the caller's 400.
+            throw new InvalidDataException($"job {r.GetString(0)}: stored request is unreadable: {e.Message}", e);
+        }
         return new JobRecord
         {
             Id = r.GetString(0),

@@ -14,6 +14,7 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Threading.Channels;
+using HoodyCurl.Kernel.Db;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests;
 using HoodyCurl.Requests.Model;
@@ -210,7 +211,7 @@ internal sealed class JobWorker
             if (written.Error is { } copyError)
                 return RunOutcome.Failure(copyError, response.Attempts);
 
-            Kernel.Db.DurableFile.Commit(temp, _files.Body(job.Id));
+            DurableFile.Commit(temp, _files.Body(job.Id));
             temp = null;
             return new RunOutcome(JobStatus.Completed, null, StoredResponse.From(response, result.Info, written.Bytes), response.Attempts, Interrupted: false);
         }

@@ -1,0 +1,178 @@
+// The /api/v1/curl/jobs routes (contract rest.md §4, decisions D3, D10, D15, E1–E5). Handlers are
+// plain RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
+using System.Buffers;
+using System.Text.Json;
+using HoodyCurl.Kernel.Errors;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace HoodyCurl.Jobs.Endpoints;
+
+public static class JobsEndpoints
+{
+    private static readonly byte[] CancelBody = "{\"statusCode\":200,\"message\":\"Job cancellation requested\"}"u8.ToArray();
+
+    internal static readonly ApiError NotFound = ApiError.NotFound(ErrorCodes.JobNotFound, "Job not found");
+
+    private static readonly ApiError StorageError = new(500, ErrorCodes.StorageError, "Failed to read job data");
+
+    public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/curl/jobs");
+        group.MapGet("", Guard(ListAsync));
+        group.MapGet("/{id}", Guard(GetAsync));
+        group.MapGet("/{id}/result", Guard(JobResult.WriteAsync));
+        group.MapGet("/{id}/events", Guard(EventsAsync));
+        group.MapDelete("/{id}", Guard(CancelAsync));
+        group.MapPost("/{id}/cancel", Guard(CancelAsync));
+        group.MapPost("/{id}/rerun", Guard(RerunAsync));
+        return group;
+    }
+
+    private static Task ListAsync(HttpContext context)
+    {
+        var service = Service(context);
+        var query = context.Request.Query;
+        var (page, limit) = QueryValues.Page(query);
+        var statuses = QueryValues.List(query, "status");
+        foreach (var s in statuses)
+        {
+            if (!JobStatus.IsKnown(s))
+                throw new ApiErrorException(ApiError.Validation(
+                    $"query parameter 'status' must be one of {string.Join(", ", JobStatus.All)}, got '{QueryValues.Printable(s)}'"));
+        }
+        var result = service.List(new JobQuery
+        {
+            Page = page,
+            Limit = limit,
+            Statuses = statuses,
+            Name = QueryValues.Single(query, "name"),
+            ScheduleId = QueryValues.Single(query, "schedule_id"),
+        });
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("items");
+            foreach (var item in result.Items) JobJson.WriteSummary(w, item);
+            w.WriteEndArray();
+            JobJson.WritePageTail(w, result.Total, page, limit, result.Items.Count);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task GetAsync(HttpContext context)
+    {
+        var service = Service(context);
+        var id = Id(context);
+        var query = context.Request.Query;
+        var wait = QueryValues.Single(query, "wait");
+        if (wait is not null && wait != "done")
+            throw new ApiErrorException(ApiError.Validation($"query parameter 'wait' must be 'done', got '{QueryValues.Printable(wait)}'"));
+        var timeoutMs = QueryValues.Integer(query, "timeout_ms", min: 0) ?? 0;
+        JobRecord? job;
+        if (wait is null || timeoutMs == 0)
+        {
+            job = service.Get(id);
+        }
+        else
+        {
+            var timeout = TimeSpan.FromMilliseconds(Math.Min(timeoutMs, service.Options.MaxWaitMs));
+            try
+            {
+                job = await service.WaitAsync(id, timeout, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return; // the caller left
+            }
+        }
+        if (job is null) throw new ApiErrorException(NotFound);
+        await WriteJobAsync(context, service, job, StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    private static Task EventsAsync(HttpContext context)
+    {
+        var service = Service(context);
+        var id = Id(context);
+        var query = context.Request.Query;
+        var after = QueryValues.Integer(query, "after", min: 0) ?? 0;
+        var (_, limit) = QueryValues.Page(query);
+        if (service.Get(id) is null) throw new ApiErrorException(NotFound);
+        var events = service.Events.ReadAfter(after, id, limit ?? int.MaxValue);
+        var total = limit is null ? events.Count : service.Events.CountAfter(id, after);
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("items");
+            foreach (var e in events) JobJson.WriteEvent(w, e);
+            w.WriteEndArray();
+            JobJson.WritePageTail(w, total, 1, limit, events.Count);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task CancelAsync(HttpContext context)
+    {
+        var service = Service(context);
+        if (service.Cancel(Id(context)) == CancelResult.NotFound) throw new ApiErrorException(NotFound);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        response.ContentLength = CancelBody.Length;
+        await response.Body.WriteAsync(CancelBody, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task RerunAsync(HttpContext context)
+    {
+        var service = Service(context);
+        var job = await service.RerunAsync(Id(context), context.RequestAborted).ConfigureAwait(false)
+            ?? throw new ApiErrorException(NotFound);
+        await WriteJobAsync(context, service, job, StatusCodes.Status202Accepted).ConfigureAwait(false);
+    }
+
+    private static Task WriteJobAsync(HttpContext context, JobService service, JobRecord job, int status)
+    {
+        var inline = service.InlineBody(job);
+        return WriteJsonAsync(context, status, w => JobJson.WriteJob(w, job, inline));
+    }
+
+    internal static JobService Service(HttpContext context) => context.RequestServices.GetRequiredService<JobService>();
+
+    /// <summary>The {id} route value, percent-decoded (rest.md §0.4).</summary>
+    internal static string Id(HttpContext context) =>
+        Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
+
+    internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        response.ContentLength = buffer.WrittenCount;
+        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2).</summary>
+    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
+    {
+        try
+        {
+            await handler(context).ConfigureAwait(false);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SqliteException or InvalidDataException)
+        {
+            Log.StorageReadFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("HoodyCurl.Jobs"),
+                context.Request.Path.Value ?? "", e);
+            await StorageError.WriteAsync(context).ConfigureAwait(false);
+        }
+    };
+}

@@ -1,0 +1,59 @@
+// Query-string reading for the jobs routes: pagination (rest.md §10, decisions D3/D16) and integers,
+// each refusing a bad value with 400 and a message that names the parameter.
+using System.Globalization;
+using HoodyCurl.Kernel.Errors;
+using Microsoft.AspNetCore.Http;
+
+namespace HoodyCurl.Jobs.Endpoints;
+
+internal static class QueryValues
+{
+    /// <summary>Largest page size (decisions D3): larger limits are capped, not refused.</summary>
+    public const int MaxLimit = 1000;
+
+    /// <summary>`page` (1-based, default 1) and `limit` (optional, 1..; capped at 1000; absent = all).</summary>
+    public static (int Page, int? Limit) Page(IQueryCollection query)
+    {
+        var page = Integer(query, "page", min: 1) ?? 1;
+        var limit = Integer(query, "limit", min: 1);
+        return (checked((int)Math.Min(page, int.MaxValue)), limit is { } l ? (int)Math.Min(l, MaxLimit) : null);
+    }
+
+    /// <summary>An optional integer parameter of at least <paramref name="min"/>; 400 when malformed.</summary>
+    public static long? Integer(IQueryCollection query, string name, long min)
+    {
+        var raw = Single(query, name);
+        if (raw is null) return null;
+        if (!long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min)
+            throw new ApiErrorException(ApiError.Validation($"query parameter '{name}' must be an integer of at least {min}, got '{Printable(raw)}'"));
+        return value;
+    }
+
+    /// <summary>The parameter's value (the last one when repeated), or null when absent or empty.</summary>
+    public static string? Single(IQueryCollection query, string name)
+    {
+        if (!query.TryGetValue(name, out var values) || values.Count == 0) return null;
+        var value = values[^1];
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    /// <summary>All values of a parameter, each also split at commas (how the SDK sends arrays).</summary>
+    public static List<string> List(IQueryCollection query, string name)
+    {
+        var list = new List<string>();
+        if (!query.TryGetValue(name, out var values)) return list;
+        foreach (var value in values)
+        {
+            if (value is null) continue;
+            foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                list.Add(part);
+        }
+        return list;
+    }
+
+    public static string Printable(string value)
+    {
+        var text = value.Length > 64 ? value[..64] + "…" : value;
+        return string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
+    }
+}
