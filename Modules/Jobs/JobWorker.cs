@@ -188,6 +188,7 @@ internal sealed class JobWorker
     {
         UpstreamResponse? response = null;
         FileStream? temp = null;
+        var attemptsMade = 0;
         try
         {
             var execution = new ExecutionOptions
@@ -196,6 +197,7 @@ internal sealed class JobWorker
                 Door = job.ScheduleId is null ? "job" : "schedule",
                 IsAsync = true,
                 OnProgress = run.OnProgress,
+                OnAttempt = n => attemptsMade = n,
             };
             response = await _executor.SendAsync(job.Request, execution, run.Token).ConfigureAwait(false);
             using var abortOnCancel = run.Token.Register(static r => ((UpstreamResponse)r!).Abort(), response);
@@ -221,10 +223,8 @@ internal sealed class JobWorker
         }
         catch (ApiErrorException e)
         {
-            // No head at all: the engine made every attempt the request allows when the failure was a
-            // network error or timeout (502/504); a refusal (SSRF 403, validation) made none past the first.
-            var attempts = response?.Attempts ?? (e.Error.Status is 502 or 504 ? 1 + Math.Max(job.Request.RetryCount ?? 0, 0) : 1);
-            return RunOutcome.Failure(e.Message, attempts);
+            // No head at all: the engine reported each attempt it started (a pre-check refusal starts none).
+            return RunOutcome.Failure(e.Message, response?.Attempts ?? Math.Max(attemptsMade, 1));
         }
         catch (IOException e)
         {

@@ -36,6 +36,8 @@ public sealed record ExecutionOptions
     public IReadOnlyList<string>? LoadCookies { get; init; }
     /// <summary>Read the cookie engine back after the transfer into <see cref="TransferResult.Cookies"/>.</summary>
     public bool CaptureCookies { get; init; }
+    /// <summary>Called with the attempt number (1, 2, …) as each attempt starts, so callers know how many were made even when all failed.</summary>
+    public Action<int>? OnAttempt { get; init; }
     /// <summary>Called (on a transfer thread; keep it cheap, never block) with bytes received and expected total.</summary>
     public Action<long, long?>? OnProgress { get; init; }
 }

@@ -5,6 +5,7 @@ using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Model;
 using HoodyCurl.Requests.Native;
 using HoodyCurl.Requests.Security;
+using HoodyCurl.Sessions;
 using Microsoft.Extensions.Logging;
 
 namespace HoodyCurl.Requests.Engine;
@@ -16,15 +17,17 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
     private readonly RequestsOptions _options;
     private readonly EngineMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly ISessionStore _sessions;
     private readonly nint _resolveList;
 
-    public RequestExecutor(RequestsOptions options, SsrfGuard guard, EngineMetrics metrics, ILogger<RequestExecutor> logger)
+    public RequestExecutor(RequestsOptions options, SsrfGuard guard, EngineMetrics metrics, ILogger<RequestExecutor> logger, ISessionStore sessions)
     {
         CurlRuntime.EnsureInitialized();
         _options = options;
         _guard = guard;
         _metrics = metrics;
         _logger = logger;
+        _sessions = sessions;
         foreach (var entry in guard.ResolveEntries) _resolveList = LibCurl.curl_slist_append(_resolveList, entry.ToCurlFormat());
         var budget = new PoolBudget();
         _loops = new TransferLoop[Math.Max(1, options.TransferThreads)];
@@ -57,9 +60,31 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         upstream = $"{canonical!.Scheme}://{canonical.Host}:{canonical.Port}";
         var poolKey = $"{upstream}|{request.Insecure == true}|{request.CertType}";
         var maxAttempts = 1 + (request.RetryCount ?? 0);
+
+        // Sessions (decisions D13): the jar is leased from before the first attempt until the transfer has
+        // ended and its cookies are stored, so concurrent requests on one session are serialised and none
+        // loses another's cookies. The completion below takes the lease over; every other way out of this
+        // method (no head, retries exhausted, cancel) releases it. A failed transfer stores nothing.
+        ISessionLease? lease = null;
+        if (request.SessionId is { } sessionId)
+        {
+            try
+            {
+                lease = await _sessions.AcquireAsync(sessionId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApiErrorException e)
+            {
+                Record(options, e.Error, 0, 0, started, upstream, 0);
+                throw;
+            }
+            options = options with { LoadCookies = lease.Cookies, CaptureCookies = true };
+        }
+        using var release = new LeaseRelease(lease);
+
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            options.OnAttempt?.Invoke(attempt);
             var loop = PickLoop();
             var transfer = new Transfer(request, options, loop, _guard, poolKey);
             var registration = cancellationToken.Register(static state =>
@@ -93,11 +118,23 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             }
 
             var attempts = attempt;
+            var held = release.HandOff();
             var completion = transfer.Completion.ContinueWith(t =>
             {
                 registration.Dispose();
                 var result = t.Result;
                 Record(options, result.Error, head.StatusCode, result.Info.SizeDownload, started, upstream, attempts);
+                if (held is not null)
+                {
+                    try
+                    {
+                        if (result.Ok && result.Cookies is { } cookies) held.Persist(cookies); // logs its own failures
+                    }
+                    finally
+                    {
+                        held.Dispose();
+                    }
+                }
                 return result;
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             var decoded = request.Compressed == true && head.Headers.Any(h =>
@@ -148,5 +185,20 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
     public void Dispose()
     {
         foreach (var loop in _loops) loop.Dispose();
+    }
+
+    /// <summary>Releases a session lease on every way out of SendAsync unless the completion took it over.</summary>
+    private sealed class LeaseRelease(ISessionLease? lease) : IDisposable
+    {
+        private ISessionLease? _lease = lease;
+
+        public ISessionLease? HandOff()
+        {
+            var handed = _lease;
+            _lease = null;
+            return handed;
+        }
+
+        public void Dispose() => _lease?.Dispose();
     }
 }

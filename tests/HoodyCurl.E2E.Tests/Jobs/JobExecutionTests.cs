@@ -29,6 +29,15 @@ public class JobExecutionTests
         await Assert.That(failed.Status()).IsEqualTo("failed");
         await Assert.That(failed.GetProperty("error").GetString()).IsNotNull();
         await Assert.That(failed.GetProperty("response").ValueKind).IsEqualTo(System.Text.Json.JsonValueKind.Null);
+        await Assert.That(failed.GetProperty("retry_attempts").GetInt32()).IsEqualTo(1);
+
+        // Retries that all fail: every attempt is counted.
+        await using var flaky3 = FlakyServer.Start(10);
+        var exhaustedId = await JobsApi.SubmitAsync(sidecar.Client, flaky3.BaseUrl + "/", ",\"retry_count\":2,\"retry_delay\":0");
+        var exhausted = await JobsApi.WaitAsync(sidecar.Client, exhaustedId);
+        await Assert.That(exhausted.Status()).IsEqualTo("failed");
+        await Assert.That(exhausted.GetProperty("retry_attempts").GetInt32()).IsEqualTo(3);
+        await Assert.That(flaky3.Accepted).IsEqualTo(3);
     }
 
     [Test]
