@@ -29,18 +29,18 @@ public sealed class TestUpstreamServer : IAsyncDisposable
     private readonly RequestCounter _requests;
     private int _disposed;
 
-    private TestUpstreamServer(WebApplication app, TraceRegistry traces, RequestCounter requests, int port)
+    private TestUpstreamServer(WebApplication app, TraceRegistry traces, RequestCounter requests, int port, bool https)
     {
         _app = app;
         _traces = traces;
         _requests = requests;
         Port = port;
-        BaseUrl = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
+        BaseUrl = string.Create(CultureInfo.InvariantCulture, $"{(https ? "https" : "http")}://127.0.0.1:{port}");
     }
 
     public int Port { get; }
 
-    /// <summary>"http://127.0.0.1:{Port}".</summary>
+    /// <summary>"http://127.0.0.1:{Port}" (https:// for <see cref="StartHttpsAsync"/>).</summary>
     public string BaseUrl { get; }
 
     /// <summary>Total requests that reached the application (all endpoints, including unknown paths).</summary>
@@ -60,7 +60,12 @@ public sealed class TestUpstreamServer : IAsyncDisposable
     /// <summary>The trace for requests carrying <c>?trace=<paramref name="id"/></c>; created on first use.</summary>
     public RequestTrace Trace(string id) => _traces.Get(id);
 
-    public static async Task<TestUpstreamServer> StartAsync(CancellationToken ct = default)
+    public static Task<TestUpstreamServer> StartAsync(CancellationToken ct = default) => StartAsync(https: false, ct);
+
+    /// <summary>The same server over TLS with a self-signed certificate for 127.0.0.1 (for `insecure` tests).</summary>
+    public static Task<TestUpstreamServer> StartHttpsAsync(CancellationToken ct = default) => StartAsync(https: true, ct);
+
+    private static async Task<TestUpstreamServer> StartAsync(bool https, CancellationToken ct)
     {
         var traces = new TraceRegistry();
         var requests = new RequestCounter();
@@ -86,6 +91,7 @@ public sealed class TestUpstreamServer : IAsyncDisposable
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                if (https) listen.UseHttps(SelfSignedCertificate.Value.Value);
                 listen.Use(rawHeads.OnConnectionAsync);
             });
         });
@@ -97,7 +103,7 @@ public sealed class TestUpstreamServer : IAsyncDisposable
         MapEndpoints(app);
 
         await app.StartAsync(ct);
-        return new TestUpstreamServer(app, traces, requests, BoundPort(app));
+        return new TestUpstreamServer(app, traces, requests, BoundPort(app), https);
     }
 
     private static void MapEndpoints(WebApplication app)

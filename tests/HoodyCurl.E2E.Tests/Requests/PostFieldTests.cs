@@ -214,3 +214,21 @@ public class PostFieldTests(SharedEnvironment env)
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]
 internal sealed partial class JsonContext : System.Text.Json.Serialization.JsonSerializerContext;
+
+public class TlsTests
+{
+    [Test]
+    public async Task Insecure_skips_verification_of_a_self_signed_upstream()
+    {
+        await using var upstream = await HoodyCurl.TestUpstream.TestUpstreamServer.StartHttpsAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        var (verified, error) = await sidecar.Client.PostJsonAsync("/api/v1/curl/request", $"{{\"url\":\"{upstream.Url("/status/200")}\"}}");
+        await Assert.That(verified).IsEqualTo(502);
+        await Assert.That(error.GetProperty("message").GetString()!).Contains("certificate");
+        var (status, body) = await sidecar.Client.PostJsonAsync("/api/v1/curl/request",
+            $"{{\"url\":\"{upstream.Url("/echo")}\",\"insecure\":true,\"response\":\"json\"}}");
+        await Assert.That(status).IsEqualTo(200);
+        await Assert.That(body.GetProperty("status_code").GetInt32()).IsEqualTo(200);
+        await Assert.That(body.GetProperty("metadata").GetProperty("effective_url").GetString()!).StartsWith("https://");
+    }
+}
