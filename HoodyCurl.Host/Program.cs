@@ -9,6 +9,8 @@ HoodyCurl.Requests.Engine.CurlRuntime.Preload(); // overlaps libcurl's load with
 
 IModule[] modules =
 [
+    new HoodyCurl.Sessions.SessionsModule(),
+    new HoodyCurl.Storage.StorageModule(),
     new HoodyCurl.Requests.RequestsModule(),
     new HoodyCurl.Jobs.JobsModule(),
     new HoodyCurl.Scheduling.SchedulingModule(),

@@ -1,18 +1,24 @@
 // Runs one request for the REST doors: reads and validates the input (JSON body or GET-bridge
 // query), hands async requests to the jobs module, and answers sync ones in transparent (streamed)
-// or json (envelope) mode.
+// or json (envelope) mode, or, with `save: true`, streams the body into storage and answers the
+// json envelope describing the saved file.
+using System.Buffers;
+using System.Text.Json;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Engine;
 using HoodyCurl.Requests.Model;
 using HoodyCurl.Requests.Validation;
+using HoodyCurl.Sessions;
+using HoodyCurl.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HoodyCurl.Requests.Endpoints;
 
 internal sealed class SyncRequestHandler(
-    IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, IServiceProvider services)
+    IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, ISessionStore sessions, IFileStore files,
+    IServiceProvider services)
 {
     private int _inFlight;
 
@@ -49,14 +55,11 @@ internal sealed class SyncRequestHandler(
 
     private async Task DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
     {
-        if (request.Save == true)
-            throw new ApiErrorException(ApiError.Validation("field 'save' needs the storage module, which this build does not include"));
-        if (request.SessionId is not null)
-            throw new ApiErrorException(ApiError.Validation("field 'session_id' needs the sessions module, which this build does not include"));
-
         if (request.Mode == ExecutionMode.Async)
         {
             if (executor.Precheck(request) is { } refused) throw new ApiErrorException(refused);
+            // A tombstoned session is refused now (404), not when the job runs (rest.md §5.4).
+            if (request.SessionId is { } sessionId && sessions.CheckUsable(sessionId) is { } gone) throw new ApiErrorException(gone);
             var submitter = services.GetService<IAsyncJobSubmitter>()
                 ?? throw new ApiErrorException(ApiError.Validation("mode 'async' needs the jobs module, which this build does not include"));
             var jobId = await submitter.SubmitAsync(request, context.RequestAborted).ConfigureAwait(false);
@@ -105,7 +108,11 @@ internal sealed class SyncRequestHandler(
 
         await using (response.ConfigureAwait(false))
         {
-            if (mode == ResponseMode.Transparent)
+            if (request.Save == true)
+            {
+                await SaveAsync(context, request, response, requestId, wait.Token).ConfigureAwait(false);
+            }
+            else if (mode == ResponseMode.Transparent)
             {
                 wait.CancelAfter(Timeout.InfiniteTimeSpan); // streaming: the wait limit covers the head only
                 await TransparentRelay.WriteAsync(context, response, requestId, request.EffectiveMethod == "HEAD").ConfigureAwait(false);
@@ -115,6 +122,64 @@ internal sealed class SyncRequestHandler(
                 await JsonEnvelope.WriteAsync(context, response, requestId, options.MaxResponseBufferBytes, wait.Token, WaitLimit).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// `save: true` on a sync request: the body streams into storage under the request id (a storage-only
+    /// UUID, rest.md §6.1) and the answer is always the json envelope, whatever `response` says, with
+    /// `job_id` = that id, `body` = "" and `saved: {id, path, paths, size}`. The sync wait limit covers the
+    /// whole body. Any failure (transfer, max_filesize, disk) leaves no file behind.
+    /// </summary>
+    private async Task SaveAsync(HttpContext context, CurlRequest request, UpstreamResponse response, string requestId, CancellationToken waitToken)
+    {
+        StoredFile saved;
+        try
+        {
+            saved = await files.SaveAsync(requestId, request.SavePath, request.Url, response.Body, request.MaxFilesize, waitToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            response.Abort();
+            throw new ApiErrorException(WaitLimit());
+        }
+        catch (OperationCanceledException)
+        {
+            response.Abort();
+            return; // the caller went away
+        }
+        catch (ApiErrorException)
+        {
+            response.Abort(); // the transfer's own error (from the pipe), or storage's; the file is gone either way
+            throw;
+        }
+        var result = await response.Completion.ConfigureAwait(false);
+        if (result.Error is { } transferError) throw new ApiErrorException(transferError);
+
+        var envelope = JsonEnvelope.Write(response, result, []);
+        var output = new ArrayBufferWriter<byte>(envelope.WrittenCount + 512);
+        using (var document = JsonDocument.Parse(envelope.WrittenMemory))
+        using (var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.NameEquals("job_id")) w.WriteString("job_id", saved.Id);
+                else property.WriteTo(w);
+            }
+            w.WriteStartObject("saved");
+            w.WriteString("id", saved.Id);
+            w.WriteString("path", saved.Paths[0]);
+            w.WriteStartArray("paths");
+            foreach (var path in saved.Paths) w.WriteStringValue(path);
+            w.WriteEndArray();
+            w.WriteNumber("size", saved.Size);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = output.WrittenCount;
+        await context.Response.Body.WriteAsync(output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
 
     private ApiError WaitLimit() => new(408, ErrorCodes.Timeout,

@@ -1,0 +1,153 @@
+// The wire shapes of the schedule API, read with JsonDocument and written with Utf8JsonWriter (no
+// reflection): the create body of rest.md §7.2, the toggle body of §7.5 and the ScheduledJob of §7.4
+// (request redacted, decisions D9).
+using System.Text.Json;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Time;
+using HoodyCurl.Requests.Model;
+using HoodyCurl.Requests.Validation;
+
+namespace HoodyCurl.Scheduling.Endpoints;
+
+internal static class ScheduleJson
+{
+    /// <summary>
+    /// Reads `{cron, request, name?, enabled?, timezone?, skip_if_running?}`. Unknown fields, wrong
+    /// types and a missing cron or request are 400 VALIDATION_ERROR; a cron that is not a string is 400
+    /// INVALID_CRON; the request is parsed exactly like a POST /request body (Api flavour).
+    /// </summary>
+    public static ScheduleDraft ParseCreate(JsonElement root, RequestLimits limits)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw Fail("request body must be a JSON object");
+        string? cron = null;
+        var cronSeen = false;
+        JsonElement? request = null;
+        string? name = null, timeZone = null;
+        bool? enabled = null, skipIfRunning = null;
+        foreach (var p in root.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "cron":
+                    cronSeen = p.Value.ValueKind != JsonValueKind.Null;
+                    if (cronSeen && p.Value.ValueKind != JsonValueKind.String) throw new ApiErrorException(CronGrammar.Invalid);
+                    cron = cronSeen ? p.Value.GetString() : null;
+                    break;
+                case "request":
+                    request = p.Value.ValueKind == JsonValueKind.Null ? null : p.Value;
+                    break;
+                case "name": name = OptionalString(p); break;
+                case "timezone": timeZone = OptionalString(p); break;
+                case "enabled": enabled = OptionalBool(p); break;
+                case "skip_if_running": skipIfRunning = OptionalBool(p); break;
+                default: throw Fail($"unknown field '{Printable(p.Name)}'");
+            }
+        }
+        if (!cronSeen || cron is null) throw Fail("field 'cron' is required");
+        if (request is not { } requestElement) throw Fail("field 'request' is required");
+        CurlRequest parsed;
+        try
+        {
+            parsed = CurlRequestJson.Parse(requestElement, limits, CurlRequestJsonFlavor.Api);
+        }
+        catch (ApiErrorException e) when (e.Error.Code == ErrorCodes.Validation)
+        {
+            throw Fail($"request: {e.Error.Message}");
+        }
+        return new ScheduleDraft
+        {
+            Cron = cron,
+            Request = parsed,
+            Name = name,
+            Enabled = enabled ?? true,
+            TimeZone = timeZone,
+            SkipIfRunning = skipIfRunning ?? false,
+        };
+    }
+
+    /// <summary>Reads `{"enabled": true|false}`: exactly that one field, an explicit JSON boolean.</summary>
+    public static bool ParseToggle(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw Fail("request body must be a JSON object {\"enabled\": true|false}");
+        bool? enabled = null;
+        foreach (var p in root.EnumerateObject())
+        {
+            if (p.Name != "enabled") throw Fail($"unknown field '{Printable(p.Name)}'");
+            enabled = p.Value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Fail("field 'enabled' must be a JSON boolean (true or false)"),
+            };
+        }
+        return enabled ?? throw Fail("field 'enabled' is required and must be a JSON boolean (true or false)");
+    }
+
+    /// <summary>The ScheduledJob object; <paramref name="withScheduleId"/> adds `schedule_id` first (the create answer).</summary>
+    public static void Write(Utf8JsonWriter w, ScheduleRecord s, bool withScheduleId)
+    {
+        w.WriteStartObject();
+        if (withScheduleId) w.WriteString("schedule_id", s.Id);
+        w.WriteString("id", s.Id);
+        Nullable(w, "name", s.Name);
+        w.WriteString("cron", s.Cron);
+        w.WriteString("timezone", s.TimeZone);
+        w.WriteBoolean("enabled", s.Enabled);
+        w.WriteBoolean("skip_if_running", s.SkipIfRunning);
+        w.WriteString("created_at", Rfc3339.Format(s.CreatedAt));
+        Nullable(w, "next_run", s.NextRun);
+        Nullable(w, "last_run", s.LastRun);
+        Nullable(w, "last_job_id", s.LastJobId);
+        w.WriteNumber("run_count", s.RunCount);
+        w.WriteNumber("skipped_count", s.SkippedCount);
+        w.WritePropertyName("request");
+        CurlRequestJson.Write(w, s.Request, CurlRequestJsonFlavor.Api);
+        w.WriteEndObject();
+    }
+
+    /// <summary>`meta` and `has_more` of a list (decisions D3): meta.limit is the page size, or the count returned when no limit was given.</summary>
+    public static void WritePageTail(Utf8JsonWriter w, long total, int page, int? limit, int returned)
+    {
+        w.WriteStartObject("meta");
+        w.WriteNumber("total", total);
+        w.WriteNumber("page", page);
+        w.WriteNumber("limit", limit ?? returned);
+        w.WriteEndObject();
+        w.WriteBoolean("has_more", limit is { } l && (long)(page - 1) * l + returned < total);
+    }
+
+    public static string Printable(string value)
+    {
+        var text = value.Length > 64 ? value[..64] + "…" : value;
+        return string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
+    }
+
+    private static ApiErrorException Fail(string message) => new(ApiError.Validation(message));
+
+    private static string? OptionalString(JsonProperty p) => p.Value.ValueKind switch
+    {
+        JsonValueKind.Null => null,
+        JsonValueKind.String => p.Value.GetString(),
+        _ => throw Fail($"field '{p.Name}' must be a string"),
+    };
+
+    private static bool? OptionalBool(JsonProperty p) => p.Value.ValueKind switch
+    {
+        JsonValueKind.Null => null,
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw Fail($"field '{p.Name}' must be a JSON boolean (true or false)"),
+    };
+
+    private static void Nullable(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null) w.WriteNull(name);
+        else w.WriteString(name, value);
+    }
+
+    private static void Nullable(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    {
+        if (value is { } v) w.WriteString(name, Rfc3339.Format(v));
+        else w.WriteNull(name);
+    }
+}

@@ -1,0 +1,23 @@
+// The scheduling module's settings, read once from flags by SchedulingModule. To add a setting: a
+// property here with its default in the XML doc, a flag in SchedulingModule.AddFlags, its validation
+// in SchedulingModule.Read.
+namespace HoodyCurl.Scheduling;
+
+public sealed record SchedulingOptions
+{
+    /// <summary>
+    /// Whether schedules exist at all. `--no-schedules` sets it to false: the scheduler does not run,
+    /// the schedule table is not touched, and every /api/v1/curl/schedule route answers 404
+    /// (decisions D12). Default true.
+    /// </summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Longest accepted schedule `name`, in characters. Default 256.</summary>
+    public int MaxNameLength { get; init; } = 256;
+
+    /// <summary>
+    /// Longest the scheduler sleeps in one go even when nothing is due sooner, so a wall-clock jump
+    /// (NTP step, suspended VM) is noticed within this time. Default 60 seconds.
+    /// </summary>
+    public TimeSpan MaxSleep { get; init; } = TimeSpan.FromSeconds(60);
+}

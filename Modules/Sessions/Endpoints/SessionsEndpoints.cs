@@ -1,0 +1,154 @@
+// The /api/v1/curl/sessions routes (contract rest.md §5, decisions D3, D13, D16). Handlers are plain
+// RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Time;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HoodyCurl.Sessions.Endpoints;
+
+public static class SessionsEndpoints
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly ApiError StorageError = new(500, ErrorCodes.StorageError, "Failed to read or write session data");
+
+    public static RouteGroupBuilder MapSessions(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/curl/sessions");
+        group.MapGet("", Guard(List));
+        group.MapGet("/{id}", Guard(Get));
+        group.MapGet("/{id}/cookies", Guard(Cookies));
+        group.MapDelete("/{id}", Guard(Delete));
+        return group;
+    }
+
+    private static Task List(HttpContext context)
+    {
+        var (page, limit) = Paging.Read(context.Request.Query);
+        var result = Store(context).List(page, limit);
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("items");
+            foreach (var session in result.Items) WriteSession(w, session);
+            w.WriteEndArray();
+            Paging.WriteTail(w, result.Total, page, limit, result.Items.Count);
+            w.WriteEndObject();
+        });
+    }
+
+    private static Task Get(HttpContext context)
+    {
+        var session = Find(context);
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w => WriteSession(w, session));
+    }
+
+    private static Task Cookies(HttpContext context)
+    {
+        var session = Find(context);
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w => WriteSnapshot(w, null, session.Cookies));
+    }
+
+    private static Task Delete(HttpContext context)
+    {
+        var id = Id(context);
+        switch (Store(context).Delete(id))
+        {
+            case DeleteOutcome.Tombstoned: throw new ApiErrorException(SessionStore.Tombstoned(id));
+            case DeleteOutcome.NotFound: throw new ApiErrorException(SessionStore.NotFound(id));
+        }
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("message", "Session deleted");
+            w.WriteString("id", id);
+            w.WriteEndObject();
+        });
+    }
+
+    private static SessionRecord Find(HttpContext context)
+    {
+        var id = Id(context);
+        return Store(context).Get(id, out var tombstoned)
+            ?? throw new ApiErrorException(tombstoned ? SessionStore.Tombstoned(id) : SessionStore.NotFound(id));
+    }
+
+    /// <summary>The Session object of rest.md §5.2 (scoped cookies also carry http_only and expires).</summary>
+    internal static void WriteSession(Utf8JsonWriter w, SessionRecord session)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", session.Id);
+        w.WriteString("created_at", Rfc3339.Format(session.CreatedAt));
+        w.WriteString("last_used", Rfc3339.Format(session.LastUsed));
+        WriteSnapshot(w, "cookies", session.Cookies);
+        w.WriteStartArray("scoped_cookies");
+        foreach (var c in session.Cookies)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", c.Name);
+            w.WriteString("value", c.Value);
+            w.WriteString("domain", c.Domain);
+            w.WriteString("path", c.Path);
+            w.WriteBoolean("secure", c.Secure);
+            w.WriteBoolean("host_only", c.HostOnly);
+            w.WriteBoolean("http_only", c.HttpOnly);
+            if (c.Expires == 0) w.WriteNull("expires");
+            else w.WriteString("expires", Rfc3339.Format(DateTimeOffset.FromUnixTimeSeconds(Math.Min(c.Expires, 253402300799))));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteSnapshot(Utf8JsonWriter w, string? name, IReadOnlyList<StoredCookie> cookies)
+    {
+        if (name is null) w.WriteStartObject();
+        else w.WriteStartObject(name);
+        foreach (var (key, value) in CookieJar.Snapshot(cookies)) w.WriteString(key, value);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The {id} route value (routing has decoded it; a %2F left encoded fails the id rule).</summary>
+    private static string Id(HttpContext context)
+    {
+        var id = context.Request.RouteValues["id"] as string ?? "";
+        if (!SessionStore.IsValidId(id)) throw new ApiErrorException(SessionStore.InvalidId());
+        return id;
+    }
+
+    private static SessionStore Store(HttpContext context) => context.RequestServices.GetRequiredService<SessionStore>();
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) write(writer);
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        response.ContentLength = buffer.WrittenCount;
+        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); SQLite failures into 500.</summary>
+    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
+    {
+        try
+        {
+            await handler(context).ConfigureAwait(false);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context).ConfigureAwait(false);
+        }
+        catch (SqliteException)
+        {
+            await StorageError.WriteAsync(context).ConfigureAwait(false);
+        }
+    };
+}

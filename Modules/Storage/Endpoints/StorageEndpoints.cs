@@ -1,0 +1,150 @@
+// The /api/v1/curl/storage routes (contract rest.md §6.2–6.4, decisions D3, D14, D16). Handlers are
+// plain RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
+//
+// The {path} arrives either with literal slashes (raw users) or as one %2F-encoded segment (the SDK's
+// encodeURIComponent). ASP.NET decodes everything but %2F, so a decoded route value cannot tell `%2F`
+// from `%252F`; the path is therefore decoded exactly once from the raw request target.
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Time;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
+
+namespace HoodyCurl.Storage.Endpoints;
+
+public static class StorageEndpoints
+{
+    private const string Prefix = "/api/v1/curl/storage";
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly ApiError IndexError = new(500, ErrorCodes.StorageError, "Failed to read or write the storage index");
+
+    public static RouteGroupBuilder MapStorage(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup(Prefix);
+        group.MapGet("", Guard(List));
+        group.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], Guard(Download));
+        group.MapDelete("/{**path}", Guard(Delete));
+        return group;
+    }
+
+    private static Task List(HttpContext context)
+    {
+        var (page, limit) = Paging.Read(context.Request.Query);
+        var (items, total) = Store(context).List(page, limit);
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("items");
+            foreach (var item in items)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", item.Path);
+                w.WriteNumber("size", item.Size);
+                w.WriteString("created_at", Rfc3339.Format(item.CreatedAt));
+                w.WriteString("job_id", item.Id);
+                w.WriteString("url", item.Url);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            Paging.WriteTail(w, total, page, limit, items.Count);
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>The file's bytes: application/octet-stream, Content-Length, Range (206/416), ETag, If-None-Match (304).</summary>
+    private static async Task Download(HttpContext context)
+    {
+        var path = RequestPath(context);
+        if (path.Length == 0 && HttpMethods.IsGet(context.Request.Method))
+        {
+            await List(context).ConfigureAwait(false); // GET /storage/ with a trailing slash
+            return;
+        }
+        CheckPath(path);
+        var (file, stream) = Store(context).OpenRead(path) ?? throw new ApiErrorException(NotFound(path));
+        // The id never names other bytes (saved files are immutable), so it is a strong validator.
+        var result = TypedResults.Stream(stream, "application/octet-stream", fileDownloadName: null,
+            lastModified: file.CreatedAt, entityTag: new EntityTagHeaderValue($"\"{file.Id}\""), enableRangeProcessing: true);
+        await result.ExecuteAsync(context).ConfigureAwait(false); // disposes the stream
+    }
+
+    private static Task Delete(HttpContext context)
+    {
+        var path = RequestPath(context);
+        CheckPath(path);
+        var file = Store(context).Delete(path) ?? throw new ApiErrorException(NotFound(path));
+        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("message", "File deleted");
+            w.WriteString("path", path);
+            w.WriteString("job_id", file.Id);
+            w.WriteStartArray("paths");
+            foreach (var p in file.Paths) w.WriteStringValue(p);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>
+    /// The {**path} of the request, percent-decoded exactly once: from the raw target when it starts
+    /// with the route's prefix, else (a normalised target) from the route value with %2F decoded.
+    /// </summary>
+    internal static string RequestPath(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is not null && raw.StartsWith(Prefix + "/", StringComparison.OrdinalIgnoreCase))
+        {
+            var end = raw.IndexOfAny(['?', '#']);
+            var encoded = raw[(Prefix.Length + 1)..(end < 0 ? raw.Length : end)];
+            return Uri.UnescapeDataString(encoded);
+        }
+        var value = context.Request.RouteValues["path"] as string ?? "";
+        return value.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static void CheckPath(string path)
+    {
+        if (StoragePaths.RequestPathProblem(path) is { } problem)
+            throw new ApiErrorException(ApiError.Validation($"storage path {problem}"));
+    }
+
+    private static ApiError NotFound(string path) => ApiError.NotFound(ErrorCodes.FileNotFound, $"File not found: {path}");
+
+    private static FileStore Store(HttpContext context) => context.RequestServices.GetRequiredService<FileStore>();
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) write(writer);
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        response.ContentLength = buffer.WrittenCount;
+        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); index failures into 500.</summary>
+    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
+    {
+        try
+        {
+            await handler(context).ConfigureAwait(false);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context).ConfigureAwait(false);
+        }
+        catch (SqliteException)
+        {
+            await IndexError.WriteAsync(context).ConfigureAwait(false);
+        }
+    };
+}
