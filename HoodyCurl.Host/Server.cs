@@ -58,6 +58,13 @@ internal static class Server
             {
                 await e.Error.WriteAsync(context);
             }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's own verdicts on the request (slow or truncated body, bad framing): the
+                // client's fault, answered in the contract's shape and never logged as a failure.
+                var code = e.StatusCode == StatusCodes.Status408RequestTimeout ? ErrorCodes.Timeout : ErrorCodes.Validation;
+                await new ApiError(e.StatusCode, code, "bad request: " + e.Message).WriteAsync(context);
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 app.Logger.LogError(e, "unhandled error on {Path}", context.Request.Path.Value);

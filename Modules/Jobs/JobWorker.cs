@@ -17,6 +17,7 @@ using System.Threading.Channels;
 using HoodyCurl.Kernel.Db;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests;
+using HoodyCurl.Storage;
 using HoodyCurl.Requests.Model;
 using Microsoft.Extensions.Logging;
 
@@ -34,6 +35,7 @@ internal sealed class JobWorker
     private readonly IRequestExecutor _executor;
     private readonly JobsOptions _options;
     private readonly JobFiles _files;
+    private readonly IFileStore? _fileStore;
     private readonly JobMetrics _metrics;
     private readonly JobWaiters _waiters;
     private readonly ILogger _log;
@@ -45,8 +47,9 @@ internal sealed class JobWorker
     private int _pending;
 
     public JobWorker(JobStore store, IRequestExecutor executor, JobsOptions options, JobFiles files, JobMetrics metrics,
-        JobWaiters waiters, ILogger log, TimeProvider time)
+        JobWaiters waiters, ILogger log, TimeProvider time, IFileStore? fileStore = null)
     {
+        _fileStore = fileStore;
         _store = store;
         _executor = executor;
         _options = options;
@@ -215,6 +218,18 @@ internal sealed class JobWorker
 
             DurableFile.Commit(temp, _files.Body(job.Id));
             temp = null;
+            if (job.Request.Save == true && _fileStore is not null)
+            {
+                // save:true also files the body under downloads/ (hard links to the same bytes, decisions D14).
+                try
+                {
+                    await _fileStore.ImportAsync(job.Id, job.Request.SavePath, job.Request.Url, _files.Body(job.Id), run.Token).ConfigureAwait(false);
+                }
+                catch (ApiErrorException e)
+                {
+                    return RunOutcome.Failure("saving the body to storage failed: " + e.Error.Message, response.Attempts);
+                }
+            }
             return new RunOutcome(JobStatus.Completed, null, StoredResponse.From(response, result.Info, written.Bytes), response.Attempts, Interrupted: false);
         }
         catch (Exception) when (run.IsCancelled)

@@ -78,7 +78,7 @@ public sealed class JobsModule : IModule
         services.AddSingleton(sp => new JobWorker(
             sp.GetRequiredService<JobStore>(), sp.GetRequiredService<IRequestExecutor>(), options,
             sp.GetRequiredService<JobFiles>(), sp.GetRequiredService<JobMetrics>(), sp.GetRequiredService<JobWaiters>(),
-            Logger(sp), sp.GetRequiredService<TimeProvider>()));
+            Logger(sp), sp.GetRequiredService<TimeProvider>(), sp.GetService<HoodyCurl.Storage.IFileStore>()));
         services.AddSingleton(sp => new JobService(
             sp.GetRequiredService<JobStore>(), sp.GetRequiredService<JobWorker>(), sp.GetRequiredService<JobWaiters>(),
             sp.GetRequiredService<JobMetrics>(), sp.GetRequiredService<JobFiles>(), options, sp.GetRequiredService<JobEvents>(),

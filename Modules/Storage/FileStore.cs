@@ -120,6 +120,9 @@ internal sealed class FileStore : IFileStore
     public Task<StoredFile> ImportAsync(string id, string? savePath, string sourceUrl, string existingFile, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        // Idempotent for a job that ran again after a crash between its import and its completion.
+        if (_index.FindReadyById(id) is { } done && done.Url == sourceUrl)
+            return Task.FromResult(new StoredFile(done.Id, done.Paths, done.Size, done.CreatedAt));
         var plan = Prepare(id, savePath, sourceUrl, out var createdAt);
         var tempPath = TempPath(id);
         try

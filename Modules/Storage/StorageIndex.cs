@@ -91,6 +91,13 @@ internal sealed class StorageIndex
         Execute(connection, null, "DELETE FROM storage_files WHERE id = $id", ("$id", id));
     }
 
+    /// <summary>The ready file stored under <paramref name="id"/>, or null.</summary>
+    public IndexedFile? FindReadyById(string id)
+    {
+        using var connection = _database.Open();
+        return Load(connection, null, id, readyOnly: true);
+    }
+
     /// <summary>The ready file one of whose three paths is <paramref name="path"/>.</summary>
     public IndexedFile? FindReady(string path)
     {

@@ -35,11 +35,11 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         Log.EngineStarted(logger, System.Runtime.InteropServices.Marshal.PtrToStringUTF8(LibCurl.curl_version()) ?? "libcurl", _loops.Length);
     }
 
-    public ApiError? Precheck(CurlRequest request) => Precheck(request, out _);
+    public ApiError? Precheck(CurlRequest request) => Precheck(request, out _, out _);
 
-    private ApiError? Precheck(CurlRequest request, out CanonicalUrl? canonical)
+    private ApiError? Precheck(CurlRequest request, out CanonicalUrl? canonical, out SsrfVerdict verdict)
     {
-        var verdict = _guard.CheckUrl(request.Url, out canonical);
+        verdict = _guard.CheckUrl(request.Url, out canonical);
         if (verdict.Allowed) return null;
         if (verdict.Rule == "invalid_url") return ApiError.Validation("field 'url' is not a valid URL");
         _metrics.SsrfDenied.WithLabels(verdict.Rule).Inc();
@@ -50,11 +50,11 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var upstream = "-";
-        if (Precheck(request, out var canonical) is { } refused)
+        if (Precheck(request, out var canonical, out var verdict) is { } refused)
         {
             if (canonical is not null) upstream = $"{canonical.Scheme}://{canonical.Host}:{canonical.Port}";
             Record(options, refused, 0, 0, started, upstream, 0);
-            if (refused.Code == ErrorCodes.SsrfBlocked) Log.SsrfDenied(_logger, options.RequestId, "precheck", null, upstream);
+            if (refused.Code == ErrorCodes.SsrfBlocked) Log.SsrfDenied(_logger, options.RequestId, verdict.Rule, verdict.Address, upstream);
             throw new ApiErrorException(refused);
         }
         upstream = $"{canonical!.Scheme}://{canonical.Host}:{canonical.Port}";

@@ -26,6 +26,9 @@ public static class CurlRequestJson
     /// <summary>Parses a request body (UTF-8 JSON) into a CurlRequest. Throws ApiErrorException 400.</summary>
     public static CurlRequest Parse(ReadOnlyMemory<byte> utf8, RequestLimits limits)
     {
+        // JsonDocument checks UTF-8 only when a string is read; an invalid byte would then throw
+        // InvalidOperationException (a 500) instead of this 400.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span)) throw Fail("request body is not valid UTF-8");
         JsonDocument document;
         try
         {
@@ -39,6 +42,19 @@ public static class CurlRequestJson
     }
 
     public static CurlRequest Parse(JsonElement root, RequestLimits limits, CurlRequestJsonFlavor flavor)
+    {
+        try
+        {
+            return ParseObject(root, limits, flavor);
+        }
+        catch (InvalidOperationException)
+        {
+            // Reading a name or string that holds a lone surrogate escape ("\ud800") throws here.
+            throw Fail("request has a string that is not valid Unicode (a lone surrogate escape)");
+        }
+    }
+
+    private static CurlRequest ParseObject(JsonElement root, RequestLimits limits, CurlRequestJsonFlavor flavor)
     {
         if (root.ValueKind != JsonValueKind.Object) throw Fail("request must be a JSON object");
         string? url = null;

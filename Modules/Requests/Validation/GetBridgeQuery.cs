@@ -83,7 +83,7 @@ public static class GetBridgeQuery
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth });
             return document.RootElement.GetRawText();
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or ArgumentException) // the latter: a lone surrogate in the text
         {
             throw Fail("query parameter 'json' is not valid JSON");
         }
@@ -121,7 +121,7 @@ public static class GetBridgeQuery
                     merged.Add(new HeaderEntry(p.Name, value));
                 }
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) // the others: a lone surrogate
             {
                 throw Fail("query parameter 'headers' is not valid JSON");
             }

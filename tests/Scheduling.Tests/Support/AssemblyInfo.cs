@@ -1,0 +1,2 @@
+// The service runs on Linux only (libcurl, Unix file modes, tzdata under /usr/share/zoneinfo).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
