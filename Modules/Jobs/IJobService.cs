@@ -12,6 +12,13 @@ public interface IJobService
     /// </summary>
     Task<JobRecord> SubmitAsync(CurlRequest request, JobOrigin origin, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores several requests as pending jobs in one durable commit and queues them (the scheduler's
+    /// firings of one instant). Each item gets its job or its error (503 QUEUE_FULL); a storage failure
+    /// throws ApiErrorException 500 and stores none of them.
+    /// </summary>
+    Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<JobSubmission> submissions, CancellationToken cancellationToken);
+
     /// <summary>The job, or null when there is no such job.</summary>
     JobRecord? Get(string jobId);
 
@@ -33,6 +40,12 @@ public interface IJobService
     /// <summary>Submits a new job from the stored request of <paramref name="jobId"/> (decisions E2); null when unknown.</summary>
     Task<JobRecord?> RerunAsync(string jobId, CancellationToken cancellationToken);
 }
+
+/// <summary>One request to submit as a job, and where it comes from.</summary>
+public sealed record JobSubmission(CurlRequest Request, JobOrigin Origin);
+
+/// <summary>The stored job, or why it was not stored.</summary>
+public sealed record SubmitResult(JobRecord? Job, Kernel.Errors.ApiError? Error);
 
 public enum CancelResult
 {

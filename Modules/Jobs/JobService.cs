@@ -38,19 +38,28 @@ internal sealed class JobService : IJobService, IAsyncJobSubmitter
     async Task<string> IAsyncJobSubmitter.SubmitAsync(CurlRequest request, CancellationToken cancellationToken) =>
         (await SubmitAsync(request, JobOrigin.None, cancellationToken).ConfigureAwait(false)).Id;
 
-    public Task<JobRecord> SubmitAsync(CurlRequest request, JobOrigin origin, CancellationToken cancellationToken)
+    public async Task<JobRecord> SubmitAsync(CurlRequest request, JobOrigin origin, CancellationToken cancellationToken)
     {
-        if (!_worker.TryReserve())
+        var result = (await SubmitManyAsync([new JobSubmission(request, origin)], cancellationToken).ConfigureAwait(false))[0];
+        return result.Job ?? throw new ApiErrorException(result.Error!);
+    }
+
+    public Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<JobSubmission> submissions, CancellationToken cancellationToken)
+    {
+        var results = new SubmitResult[submissions.Count];
+        var jobs = new List<JobRecord>(submissions.Count);
+        var now = _store.Now;
+        for (var i = 0; i < submissions.Count; i++)
         {
-            Log.QueueFull(_log, Options.MaxPendingJobs);
-            throw new ApiErrorException(new ApiError(503, ErrorCodes.QueueFull,
-                $"Job queue is full ({Options.MaxPendingJobs} jobs pending); retry later")
-            { RetryAfterSeconds = Options.QueueFullRetryAfterSeconds });
-        }
-        JobRecord job;
-        try
-        {
-            job = new JobRecord
+            if (!_worker.TryReserve())
+            {
+                Log.QueueFull(_log, Options.MaxPendingJobs);
+                results[i] = new SubmitResult(null, new ApiError(503, ErrorCodes.QueueFull,
+                    $"Job queue is full ({Options.MaxPendingJobs} jobs pending); retry later") { RetryAfterSeconds = Options.QueueFullRetryAfterSeconds });
+                continue;
+            }
+            var (request, origin) = submissions[i];
+            var job = new JobRecord
             {
                 Id = Ids.New(),
                 Name = request.JobName,
@@ -58,22 +67,30 @@ internal sealed class JobService : IJobService, IAsyncJobSubmitter
                 Status = JobStatus.Pending,
                 Method = request.EffectiveMethod,
                 Url = request.Url,
-                CreatedAt = _store.Now,
+                CreatedAt = now,
                 Request = request,
                 OriginalJobId = origin.OriginalJobId,
                 ScheduleId = origin.ScheduleId,
             };
-            _store.Insert(job);
+            jobs.Add(job);
+            results[i] = new SubmitResult(job, null);
+        }
+        try
+        {
+            _store.InsertMany(jobs);
         }
         catch (Exception e) when (e is not ApiErrorException)
         {
-            _worker.Unreserve();
+            foreach (var _ in jobs) _worker.Unreserve();
             Log.StoreFailed(_log, "(new)", e);
             throw new ApiErrorException(new ApiError(500, ErrorCodes.StorageError, "Failed to store the job"));
         }
-        _worker.Enqueue(job.Id);
-        Log.JobQueued(_log, job.Id, job.Method, origin.ScheduleId ?? "", origin.OriginalJobId ?? "");
-        return Task.FromResult(job);
+        foreach (var job in jobs)
+        {
+            _worker.Enqueue(job.Id);
+            Log.JobQueued(_log, job.Id, job.Method, job.ScheduleId ?? "", job.OriginalJobId ?? "");
+        }
+        return Task.FromResult<IReadOnlyList<SubmitResult>>(results);
     }
 
     public JobRecord? Get(string jobId) => Ids.IsUuid(jobId) ? _store.Get(jobId) : null;

@@ -95,9 +95,13 @@ internal sealed class JobStore
 
     public DateTimeOffset Now => _time.GetUtcNow();
 
-    public void Insert(JobRecord job)
+    public void Insert(JobRecord job) => InsertMany([job]);
+
+    /// <summary>Stores new jobs in one transaction: one durable commit however many there are.</summary>
+    public void InsertMany(IReadOnlyList<JobRecord> jobs)
     {
-        var request = System.Text.Encoding.UTF8.GetString(CurlRequestJson.ToUtf8(job.Request, CurlRequestJsonFlavor.Storage));
+        if (jobs.Count == 0) return;
+        var requests = jobs.Select(j => System.Text.Encoding.UTF8.GetString(CurlRequestJson.ToUtf8(j.Request, CurlRequestJsonFlavor.Storage))).ToArray();
         Write((c, tx, _) =>
         {
             using var command = c.CreateCommand();
@@ -106,17 +110,22 @@ internal sealed class JobStore
                 INSERT INTO jobs (id, name, session_id, status, method, url, created_at, request, original_job_id, schedule_id)
                 VALUES ($id, $name, $session, $status, $method, $url, $created, $request, $original, $schedule)
                 """;
-            command.Parameters.AddWithValue("$id", job.Id);
-            command.Parameters.AddWithValue("$name", (object?)job.Name ?? DBNull.Value);
-            command.Parameters.AddWithValue("$session", (object?)job.SessionId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$status", job.Status);
-            command.Parameters.AddWithValue("$method", job.Method);
-            command.Parameters.AddWithValue("$url", job.Url);
-            command.Parameters.AddWithValue("$created", Rfc3339.Format(job.CreatedAt));
-            command.Parameters.AddWithValue("$request", request);
-            command.Parameters.AddWithValue("$original", (object?)job.OriginalJobId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$schedule", (object?)job.ScheduleId ?? DBNull.Value);
-            command.ExecuteNonQuery();
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                var job = jobs[i];
+                command.Parameters.Clear();
+                command.Parameters.AddWithValue("$id", job.Id);
+                command.Parameters.AddWithValue("$name", (object?)job.Name ?? DBNull.Value);
+                command.Parameters.AddWithValue("$session", (object?)job.SessionId ?? DBNull.Value);
+                command.Parameters.AddWithValue("$status", job.Status);
+                command.Parameters.AddWithValue("$method", job.Method);
+                command.Parameters.AddWithValue("$url", job.Url);
+                command.Parameters.AddWithValue("$created", Rfc3339.Format(job.CreatedAt));
+                command.Parameters.AddWithValue("$request", requests[i]);
+                command.Parameters.AddWithValue("$original", (object?)job.OriginalJobId ?? DBNull.Value);
+                command.Parameters.AddWithValue("$schedule", (object?)job.ScheduleId ?? DBNull.Value);
+                command.ExecuteNonQuery();
+            }
             return 0;
         });
     }

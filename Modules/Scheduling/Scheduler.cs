@@ -17,10 +17,9 @@
 //
 // A dedicated thread rather than a timer on the thread pool: wake-ups come straight from the kernel's
 // timed wait, so a busy pool (workers writing job bodies, Kestrel) does not add to the firing lag.
-// IJobService.SubmitAsync completes synchronously (one SQLite commit), so blocking on it here is the
-// cheapest way to run it. That commit is also what bounds the lag of a busy tick: the k-th firing of a
-// second waits for k - 1 durable inserts (bench/scheduler/RESULTS.md); the scheduler's own cost is a
-// few milliseconds for 200 firings.
+// All firings due at one instant go to IJobService.SubmitManyAsync as one batch: one durable SQLite
+// commit for all of them (a commit per firing made the k-th firing of a busy second wait for k - 1
+// commits; bench/scheduler/RESULTS.md). It completes synchronously, so blocking on it here is cheapest.
 using HoodyCurl.Jobs;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Model;
@@ -191,24 +190,59 @@ internal sealed class Scheduler : IHostedService, IDisposable
 
     private void Fire(List<Firing> due)
     {
-        var outcomes = new List<(Firing Firing, DateTimeOffset FiredAt, string? JobId)>(due.Count);
-        foreach (var firing in due)
+        // Every firing of this instant is submitted in one batch: one durable commit for all of them,
+        // so the last schedule of a busy second does not wait for the commits of all the others.
+        var jobIds = new string?[due.Count];
+        var batch = new List<(int Index, JobSubmission Submission)>(due.Count);
+        for (var i = 0; i < due.Count && !_stopping; i++)
         {
-            if (_stopping) break;
-            var firedAt = Now;
-            var lag = (firedAt - firing.Due).TotalSeconds;
-            _metrics.Lag.Observe(Math.Max(0, lag));
-            outcomes.Add((firing, firedAt, Submit(firing, lag)));
+            if (!SkipsWhileRunning(due[i])) batch.Add((i, new JobSubmission(due[i].Entry.Request, new JobOrigin { ScheduleId = due[i].Entry.Id })));
+        }
+        IReadOnlyList<SubmitResult>? results = null;
+        try
+        {
+            if (batch.Count > 0) results = _jobs.SubmitManyAsync([.. batch.Select(b => b.Submission)], CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            foreach (var (index, _) in batch)
+            {
+                _metrics.Fired(ScheduleMetrics.Failed);
+                Log.FiringFailed(_log, due[index].Entry.Id, e);
+            }
+        }
+        var firedAt = Now; // the jobs are durably queued: the firing is done
+        if (results is not null)
+        {
+            for (var b = 0; b < batch.Count; b++)
+            {
+                var firing = due[batch[b].Index];
+                var lag = Math.Max(0, (firedAt - firing.Due).TotalSeconds);
+                _metrics.Lag.Observe(lag);
+                if (results[b].Job is { } job)
+                {
+                    jobIds[batch[b].Index] = job.Id;
+                    _metrics.Fired(ScheduleMetrics.Submitted);
+                    Log.Fired(_log, firing.Entry.Id, job.Id, lag * 1000);
+                }
+                else
+                {
+                    _metrics.Fired(ScheduleMetrics.SkippedQueueFull);
+                    Log.SkippedQueueFull(_log, firing.Entry.Id);
+                }
+            }
         }
 
         // Plan the next occurrences and record the tick, atomically with respect to API changes.
-        var records = new List<FiringRecord>(outcomes.Count);
+        var records = new List<FiringRecord>(due.Count);
         lock (_gate)
         {
             var now = Now;
-            foreach (var (firing, firedAt, jobId) in outcomes)
+            for (var i = 0; i < due.Count; i++)
             {
+                var firing = due[i];
                 var entry = firing.Entry;
+                var jobId = jobIds[i];
                 var current = IsCurrent(entry, firing.Generation);
                 DateTimeOffset? next = null;
                 if (current)
@@ -232,36 +266,15 @@ internal sealed class Scheduler : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Submits the firing's job; the job id, or null when the firing was skipped or failed.</summary>
-    private string? Submit(Firing firing, double lagSeconds)
+    /// <summary>True (and counted) when the schedule skips this firing because its last job is unfinished.</summary>
+    private bool SkipsWhileRunning(Firing firing)
     {
         var entry = firing.Entry;
-        if (entry.SkipIfRunning && firing.LastJobId is { } previous && _jobs.Get(previous) is { } last && !JobStatus.IsTerminal(last.Status))
-        {
-            _metrics.Fired(ScheduleMetrics.SkippedRunning);
-            Log.SkippedRunning(_log, entry.Id, previous, last.Status);
-            return null;
-        }
-        try
-        {
-            var job = _jobs.SubmitAsync(entry.Request, new JobOrigin { ScheduleId = entry.Id }, CancellationToken.None)
-                .GetAwaiter().GetResult();
-            _metrics.Fired(ScheduleMetrics.Submitted);
-            Log.Fired(_log, entry.Id, job.Id, lagSeconds * 1000);
-            return job.Id;
-        }
-        catch (ApiErrorException e) when (e.Error.Status == 503)
-        {
-            _metrics.Fired(ScheduleMetrics.SkippedQueueFull);
-            Log.SkippedQueueFull(_log, entry.Id);
-            return null;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _metrics.Fired(ScheduleMetrics.Failed);
-            Log.FiringFailed(_log, entry.Id, e);
-            return null;
-        }
+        if (!entry.SkipIfRunning || firing.LastJobId is not { } previous || _jobs.Get(previous) is not { } last || JobStatus.IsTerminal(last.Status))
+            return false;
+        _metrics.Fired(ScheduleMetrics.SkippedRunning);
+        Log.SkippedRunning(_log, entry.Id, previous, last.Status);
+        return true;
     }
 
     private bool IsCurrent(Entry entry, long generation) =>

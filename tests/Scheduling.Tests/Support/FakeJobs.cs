@@ -49,6 +49,18 @@ internal sealed class FakeJobs : IJobService
         return Task.FromResult(job);
     }
 
+    public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<JobSubmission> submissions, CancellationToken cancellationToken)
+    {
+        if (Broken) { Interlocked.Add(ref _attempts, submissions.Count); throw new InvalidOperationException("store down"); }
+        var results = new List<SubmitResult>(submissions.Count);
+        foreach (var (request, origin) in submissions)
+        {
+            try { results.Add(new SubmitResult(await SubmitAsync(request, origin, cancellationToken), null)); }
+            catch (ApiErrorException e) { results.Add(new SubmitResult(null, e.Error)); }
+        }
+        return results;
+    }
+
     public JobRecord? Get(string jobId) => _jobs.TryGetValue(jobId, out var job) ? job with { Status = Status } : null;
 
     public JobPage List(JobQuery query) => throw new NotSupportedException();
