@@ -164,7 +164,7 @@ public class JobStoreTests
             using (var w = new Utf8JsonWriter(buffer))
             {
                 w.WriteStartObject();
-                JobJson.WritePageTail(w, total, page, limit, returned);
+                HoodyCurl.Kernel.Http.Paging.WriteTail(w, total, page, limit, returned);
                 w.WriteEndObject();
             }
             return System.Text.Encoding.UTF8.GetString(buffer.ToArray());

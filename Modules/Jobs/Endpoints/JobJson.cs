@@ -112,16 +112,6 @@ internal static class JobJson
         w.WriteEndObject();
     }
 
-    /// <summary>`meta` and `has_more` of a list (decisions D3).</summary>
-    public static void WritePageTail(Utf8JsonWriter w, long total, int page, int? limit, int returned)
-    {
-        w.WriteStartObject("meta");
-        w.WriteNumber("total", total);
-        w.WriteNumber("page", page);
-        w.WriteNumber("limit", limit ?? returned);
-        w.WriteEndObject();
-        w.WriteBoolean("has_more", limit is { } l && (long)(page - 1) * l + returned < total);
-    }
 
     private static void Nullable(Utf8JsonWriter w, string name, string? value)
     {

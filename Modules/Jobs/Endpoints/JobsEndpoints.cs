@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using HoodyCurl.Kernel.Http;
 
 namespace HoodyCurl.Jobs.Endpoints;
 
@@ -37,7 +38,7 @@ public static class JobsEndpoints
     {
         var service = Service(context);
         var query = context.Request.Query;
-        var (page, limit) = QueryValues.Page(query);
+        var (page, limit) = Paging.Read(query);
         var statuses = QueryValues.List(query, "status");
         foreach (var s in statuses)
         {
@@ -53,13 +54,13 @@ public static class JobsEndpoints
             Name = QueryValues.Single(query, "name"),
             ScheduleId = QueryValues.Single(query, "schedule_id"),
         });
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
             foreach (var item in result.Items) JobJson.WriteSummary(w, item);
             w.WriteEndArray();
-            JobJson.WritePageTail(w, result.Total, page, limit, result.Items.Count);
+            Paging.WriteTail(w, result.Total, page, limit, result.Items.Count);
             w.WriteEndObject();
         });
     }
@@ -100,17 +101,17 @@ public static class JobsEndpoints
         var id = Id(context);
         var query = context.Request.Query;
         var after = QueryValues.Integer(query, "after", min: 0) ?? 0;
-        var (_, limit) = QueryValues.Page(query);
+        var (_, limit) = Paging.Read(query);
         if (service.Get(id) is null) throw new ApiErrorException(NotFound);
         var events = service.Events.ReadAfter(after, id, limit ?? int.MaxValue);
         var total = limit is null ? events.Count : service.Events.CountAfter(id, after);
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
             foreach (var e in events) JobJson.WriteEvent(w, e);
             w.WriteEndArray();
-            JobJson.WritePageTail(w, total, 1, limit, events.Count);
+            Paging.WriteTail(w, total, 1, limit, events.Count);
             w.WriteEndObject();
         });
     }
@@ -137,7 +138,7 @@ public static class JobsEndpoints
     private static Task WriteJobAsync(HttpContext context, JobService service, JobRecord job, int status)
     {
         var inline = service.InlineBody(job);
-        return WriteJsonAsync(context, status, w => JobJson.WriteJob(w, job, inline));
+        return JsonResponse.WriteAsync(context, status, w => JobJson.WriteJob(w, job, inline));
     }
 
     internal static JobService Service(HttpContext context) => context.RequestServices.GetRequiredService<JobService>();
@@ -146,16 +147,6 @@ public static class JobsEndpoints
     internal static string Id(HttpContext context) =>
         Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
-    internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.ContentLength = buffer.WrittenCount;
-        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
-    }
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2).</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>

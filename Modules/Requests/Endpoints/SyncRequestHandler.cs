@@ -13,6 +13,7 @@ using HoodyCurl.Sessions;
 using HoodyCurl.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using HoodyCurl.Kernel.Http;
 
 namespace HoodyCurl.Requests.Endpoints;
 

@@ -105,16 +105,6 @@ internal static class ScheduleJson
         w.WriteEndObject();
     }
 
-    /// <summary>`meta` and `has_more` of a list (decisions D3): meta.limit is the page size, or the count returned when no limit was given.</summary>
-    public static void WritePageTail(Utf8JsonWriter w, long total, int page, int? limit, int returned)
-    {
-        w.WriteStartObject("meta");
-        w.WriteNumber("total", total);
-        w.WriteNumber("page", page);
-        w.WriteNumber("limit", limit ?? returned);
-        w.WriteEndObject();
-        w.WriteBoolean("has_more", limit is { } l && (long)(page - 1) * l + returned < total);
-    }
 
     public static string Printable(string value)
     {

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using HoodyCurl.Kernel.Http;
 
 namespace HoodyCurl.Sessions.Endpoints;
 
@@ -32,7 +33,7 @@ public static class SessionsEndpoints
     {
         var (page, limit) = Paging.Read(context.Request.Query);
         var result = Store(context).List(page, limit);
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
@@ -46,13 +47,13 @@ public static class SessionsEndpoints
     private static Task Get(HttpContext context)
     {
         var session = Find(context);
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w => WriteSession(w, session));
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w => WriteSession(w, session));
     }
 
     private static Task Cookies(HttpContext context)
     {
         var session = Find(context);
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w => WriteSnapshot(w, null, session.Cookies));
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w => WriteSnapshot(w, null, session.Cookies));
     }
 
     private static Task Delete(HttpContext context)
@@ -63,7 +64,7 @@ public static class SessionsEndpoints
             case DeleteOutcome.Tombstoned: throw new ApiErrorException(SessionStore.Tombstoned(id));
             case DeleteOutcome.NotFound: throw new ApiErrorException(SessionStore.NotFound(id));
         }
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
             w.WriteString("message", "Session deleted");
@@ -124,16 +125,6 @@ public static class SessionsEndpoints
 
     private static SessionStore Store(HttpContext context) => context.RequestServices.GetRequiredService<SessionStore>();
 
-    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) write(writer);
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.ContentLength = buffer.WrittenCount;
-        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
-    }
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); SQLite failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>

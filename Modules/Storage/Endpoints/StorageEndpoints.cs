@@ -16,6 +16,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
+using HoodyCurl.Kernel.Http;
 
 namespace HoodyCurl.Storage.Endpoints;
 
@@ -38,7 +39,7 @@ public static class StorageEndpoints
     {
         var (page, limit) = Paging.Read(context.Request.Query);
         var (items, total) = Store(context).List(page, limit);
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
@@ -80,7 +81,7 @@ public static class StorageEndpoints
         var path = RequestPath(context);
         CheckPath(path);
         var file = Store(context).Delete(path) ?? throw new ApiErrorException(NotFound(path));
-        return WriteJsonAsync(context, StatusCodes.Status200OK, w =>
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
             w.WriteString("message", "File deleted");
@@ -120,16 +121,6 @@ public static class StorageEndpoints
 
     private static FileStore Store(HttpContext context) => context.RequestServices.GetRequiredService<FileStore>();
 
-    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) write(writer);
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.ContentLength = buffer.WrittenCount;
-        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
-    }
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); index failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>

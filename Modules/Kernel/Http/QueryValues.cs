@@ -1,24 +1,12 @@
-// Query-string reading for the jobs routes: pagination (rest.md §10, decisions D3/D16) and integers,
-// each refusing a bad value with 400 and a message that names the parameter.
+// Query-string values for the REST routes, each refusing a bad value with 400 naming the parameter.
 using System.Globalization;
 using HoodyCurl.Kernel.Errors;
 using Microsoft.AspNetCore.Http;
 
-namespace HoodyCurl.Jobs.Endpoints;
+namespace HoodyCurl.Kernel.Http;
 
-internal static class QueryValues
+public static class QueryValues
 {
-    /// <summary>Largest page size (decisions D3): larger limits are capped, not refused.</summary>
-    public const int MaxLimit = 1000;
-
-    /// <summary>`page` (1-based, default 1) and `limit` (optional, 1..; capped at 1000; absent = all).</summary>
-    public static (int Page, int? Limit) Page(IQueryCollection query)
-    {
-        var page = Integer(query, "page", min: 1) ?? 1;
-        var limit = Integer(query, "limit", min: 1);
-        return (checked((int)Math.Min(page, int.MaxValue)), limit is { } l ? (int)Math.Min(l, MaxLimit) : null);
-    }
-
     /// <summary>An optional integer parameter of at least <paramref name="min"/>; 400 when malformed.</summary>
     public static long? Integer(IQueryCollection query, string name, long min)
     {
@@ -51,6 +39,7 @@ internal static class QueryValues
         return list;
     }
 
+    /// <summary>Shows a caller's text in a message: at most 64 characters, control characters as '?'.</summary>
     public static string Printable(string value)
     {
         var text = value.Length > 64 ? value[..64] + "…" : value;

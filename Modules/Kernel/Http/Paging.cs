@@ -1,0 +1,31 @@
+// Pagination shared by every list route (rest.md §10, decisions D3/D16): `page` 1-based (default 1),
+// `limit` optional (absent = every item) and capped at 1000; the answer carries `meta` and `has_more`.
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace HoodyCurl.Kernel.Http;
+
+public static class Paging
+{
+    /// <summary>Largest page size (decisions D3): larger limits are capped, not refused.</summary>
+    public const int MaxLimit = 1000;
+
+    /// <summary>Reads `page` and `limit`; a malformed value is 400 naming the parameter.</summary>
+    public static (int Page, int? Limit) Read(IQueryCollection query)
+    {
+        var page = QueryValues.Integer(query, "page", min: 1) ?? 1;
+        var limit = QueryValues.Integer(query, "limit", min: 1);
+        return ((int)Math.Min(page, int.MaxValue), limit is { } l ? (int)Math.Min(l, MaxLimit) : null);
+    }
+
+    /// <summary>Writes `meta` and `has_more`; without a limit `meta.limit` is the number of items returned.</summary>
+    public static void WriteTail(Utf8JsonWriter w, long total, int page, int? limit, int returned)
+    {
+        w.WriteStartObject("meta");
+        w.WriteNumber("total", total);
+        w.WriteNumber("page", page);
+        w.WriteNumber("limit", limit ?? returned);
+        w.WriteEndObject();
+        w.WriteBoolean("has_more", limit is { } l && (long)(page - 1) * l + returned < total);
+    }
+}
