@@ -112,7 +112,6 @@ internal static class JobJson
         w.WriteEndObject();
     }
 
-
     private static void Nullable(Utf8JsonWriter w, string name, string? value)
     {
         if (value is null) w.WriteNull(name);

@@ -147,7 +147,6 @@ public static class JobsEndpoints
     internal static string Id(HttpContext context) =>
         Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
-
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2).</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
     {

@@ -105,7 +105,6 @@ internal static class ScheduleJson
         w.WriteEndObject();
     }
 
-
     public static string Printable(string value)
     {
         var text = value.Length > 64 ? value[..64] + "…" : value;

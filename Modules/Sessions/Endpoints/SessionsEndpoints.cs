@@ -1,7 +1,5 @@
 // The /api/v1/curl/sessions routes (contract rest.md §5, decisions D3, D13, D16). Handlers are plain
 // RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
-using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Time;
@@ -16,7 +14,6 @@ namespace HoodyCurl.Sessions.Endpoints;
 
 public static class SessionsEndpoints
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly ApiError StorageError = new(500, ErrorCodes.StorageError, "Failed to read or write session data");
 
     public static RouteGroupBuilder MapSessions(this IEndpointRouteBuilder endpoints)
@@ -124,7 +121,6 @@ public static class SessionsEndpoints
     }
 
     private static SessionStore Store(HttpContext context) => context.RequestServices.GetRequiredService<SessionStore>();
-
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); SQLite failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>

@@ -4,8 +4,6 @@
 // The {path} arrives either with literal slashes (raw users) or as one %2F-encoded segment (the SDK's
 // encodeURIComponent). ASP.NET decodes everything but %2F, so a decoded route value cannot tell `%2F`
 // from `%252F`; the path is therefore decoded exactly once from the raw request target.
-using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Time;
@@ -23,7 +21,6 @@ namespace HoodyCurl.Storage.Endpoints;
 public static class StorageEndpoints
 {
     private const string Prefix = "/api/v1/curl/storage";
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly ApiError IndexError = new(500, ErrorCodes.StorageError, "Failed to read or write the storage index");
 
     public static RouteGroupBuilder MapStorage(this IEndpointRouteBuilder endpoints)
@@ -120,7 +117,6 @@ public static class StorageEndpoints
     private static ApiError NotFound(string path) => ApiError.NotFound(ErrorCodes.FileNotFound, $"File not found: {path}");
 
     private static FileStore Store(HttpContext context) => context.RequestServices.GetRequiredService<FileStore>();
-
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); index failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
