@@ -9,6 +9,10 @@ public static class CurlRuntime
 {
     private static readonly Lazy<Task> Init = new(() => Task.Factory.StartNew(Initialize, TaskCreationOptions.LongRunning));
 
+    /// <summary>libcurl's version text (curl_version), read on the background thread: building it initialises
+    /// libldap, which reads its configuration and loads SASL plugins — tens of milliseconds.</summary>
+    public static string Version { get; private set; } = "libcurl";
+
     /// <summary>Starts loading and initialising libcurl in the background (idempotent).</summary>
     public static void Preload() => _ = Init.Value;
 
@@ -20,5 +24,6 @@ public static class CurlRuntime
         var code = LibCurl.curl_global_init(CurlConst.GLOBAL_ALL);
         if (code != 0) throw new InvalidOperationException($"curl_global_init failed: {code}");
         _ = CurlShare.Handle;
+        Version = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(LibCurl.curl_version()) ?? "libcurl";
     }
 }

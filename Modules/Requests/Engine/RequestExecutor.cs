@@ -32,7 +32,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         var budget = new PoolBudget();
         _loops = new TransferLoop[Math.Max(1, options.TransferThreads)];
         for (var i = 0; i < _loops.Length; i++) _loops[i] = new TransferLoop(i, options, metrics, budget, _resolveList, logger);
-        Log.EngineStarted(logger, System.Runtime.InteropServices.Marshal.PtrToStringUTF8(LibCurl.curl_version()) ?? "libcurl", _loops.Length);
+        Log.EngineStarted(logger, CurlRuntime.Version, _loops.Length);
     }
 
     public ApiError? Precheck(CurlRequest request) => Precheck(request, out _, out _);
