@@ -38,6 +38,9 @@ internal sealed class HandlePool(int perOrigin, int globalCap, EngineMetrics met
     public void Put(string key, nint easy)
     {
         LibCurl.curl_easy_reset(easy);
+        // reset turns NOSIGNAL back off, and then every cleanup would install and restore a SIGPIPE
+        // handler (two rt_sigaction calls); an idle handle keeps it on.
+        LibCurl.SetLong(easy, Native.CurlOpt.NOSIGNAL, 1);
         metrics.PoolPuts.Inc();
         if (!_byOrigin.TryGetValue(key, out var list)) _byOrigin[key] = list = new LinkedList<Idle>();
         var idle = new Idle(key, easy);

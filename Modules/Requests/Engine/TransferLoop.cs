@@ -35,7 +35,9 @@ internal sealed unsafe class TransferLoop : IDisposable
         _logger = logger;
         _pool = new HandlePool(options.PoolPerOrigin, options.PoolGlobal, metrics, budget);
         _multi = LibCurl.curl_multi_init();
-        LibCurl.MultiSetLong(_multi, CurlMOpt.MAXCONNECTS, Math.Max(options.PoolGlobal, 16));
+        // CURLMOPT_MAXCONNECTS is left at libcurl's default (four times the transfers added), so the
+        // connection cache grows with concurrency: a fixed small cache closed and re-opened upstream
+        // connections under load (bench/RESULTS.md).
         _thread = new Thread(Run) { IsBackground = true, Name = $"hoody-curl-transfer-{index}" };
         _thread.Start();
     }

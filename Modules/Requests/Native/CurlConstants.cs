@@ -80,12 +80,6 @@ internal static class CurlInfo
     public const int REDIRECT_TIME_T = 0x600000 + 55;
 }
 
-internal static class CurlMOpt
-{
-    public const int MAXCONNECTS = 6;
-    public const int MAX_HOST_CONNECTIONS = 7;
-}
-
 internal static class CurlShOpt
 {
     public const int SHARE = 1;

@@ -44,7 +44,6 @@ internal static unsafe partial class LibCurl
     [LibraryImport(Lib)] public static partial int curl_multi_poll(nint multi, nint extraFds, uint extraNfds, int timeoutMs, out int numFds);
     [LibraryImport(Lib)] public static partial int curl_multi_wakeup(nint multi);
     [LibraryImport(Lib)] public static partial CurlMsg* curl_multi_info_read(nint multi, out int msgsInQueue);
-    [LibraryImport(Lib, EntryPoint = "curl_multi_setopt")] public static partial int MultiSetLong(nint multi, int option, long value);
 
     [LibraryImport(Lib)] public static partial nint curl_share_init();
     [LibraryImport(Lib, EntryPoint = "curl_share_setopt")] public static partial int ShareSetLong(nint share, int option, long value);
