@@ -65,7 +65,9 @@ internal static class JsonEnvelope
         await context.Response.Body.WriteAsync(bytes.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
 
-    internal static ArrayBufferWriter<byte> Write(UpstreamResponse upstream, TransferResult result, ReadOnlySpan<byte> body)
+    /// <summary>The envelope; <paramref name="jobId"/> fills `job_id` and <paramref name="extra"/> adds fields at the end.</summary>
+    internal static ArrayBufferWriter<byte> Write(UpstreamResponse upstream, TransferResult result, ReadOnlySpan<byte> body,
+        string? jobId = null, Action<Utf8JsonWriter>? extra = null)
     {
         var output = new ArrayBufferWriter<byte>(body.Length * 2 + 1024);
         using var w = new Utf8JsonWriter(output, WriterOptions);
@@ -73,7 +75,8 @@ internal static class JsonEnvelope
         var isText = System.Text.Unicode.Utf8.IsValid(body);
         w.WriteStartObject();
         w.WriteBoolean("success", result.Ok && upstream.StatusCode < 400);
-        w.WriteNull("job_id");
+        if (jobId is null) w.WriteNull("job_id");
+        else w.WriteString("job_id", jobId);
         w.WriteNumber("status_code", upstream.StatusCode);
         ResponseHeaders.WriteMap(w, "headers", upstream.Headers);
         ResponseHeaders.WriteRaw(w, "raw_headers", upstream.Headers);
@@ -100,6 +103,7 @@ internal static class JsonEnvelope
         if (info.PrimaryIp is { } ip) w.WriteString("primary_ip", ip);
         w.WriteNumber("attempts", upstream.Attempts);
         w.WriteEndObject();
+        extra?.Invoke(w);
         w.WriteEndObject();
         w.Flush();
         return output;

@@ -2,8 +2,6 @@
 // query), hands async requests to the jobs module, and answers sync ones in transparent (streamed)
 // or json (envelope) mode, or, with `save: true`, streams the body into storage and answers the
 // json envelope describing the saved file.
-using System.Buffers;
-using System.Text.Json;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Engine;
@@ -156,17 +154,8 @@ internal sealed class SyncRequestHandler(
         var result = await response.Completion.ConfigureAwait(false);
         if (result.Error is { } transferError) throw new ApiErrorException(transferError);
 
-        var envelope = JsonEnvelope.Write(response, result, []);
-        var output = new ArrayBufferWriter<byte>(envelope.WrittenCount + 512);
-        using (var document = JsonDocument.Parse(envelope.WrittenMemory))
-        using (var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var output = JsonEnvelope.Write(response, result, [], saved.Id, w =>
         {
-            w.WriteStartObject();
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (property.NameEquals("job_id")) w.WriteString("job_id", saved.Id);
-                else property.WriteTo(w);
-            }
             w.WriteStartObject("saved");
             w.WriteString("id", saved.Id);
             w.WriteString("path", saved.Paths[0]);
@@ -175,8 +164,7 @@ internal sealed class SyncRequestHandler(
             w.WriteEndArray();
             w.WriteNumber("size", saved.Size);
             w.WriteEndObject();
-            w.WriteEndObject();
-        }
+        });
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = output.WrittenCount;
