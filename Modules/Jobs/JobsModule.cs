@@ -28,13 +28,13 @@ public sealed class JobsModule : IModule
     public void AddFlags(Command command)
     {
         _maxConcurrent = FlagReader.Define(command, "--max-concurrent-jobs",
-            $"Async jobs executing at once (default {Defaults.MaxConcurrentJobs})", Defaults.MaxConcurrentJobs);
+            "Async jobs executing at once", Defaults.MaxConcurrentJobs);
         _maxPending = FlagReader.Define(command, "--max-pending-jobs",
-            $"Async jobs waiting for a worker before submits get 503 QUEUE_FULL (default {Defaults.MaxPendingJobs})", Defaults.MaxPendingJobs);
+            "Async jobs waiting for a worker before submits get 503 QUEUE_FULL", Defaults.MaxPendingJobs);
         _inlineBody = FlagReader.Define(command, "--job-inline-body-bytes",
-            $"Largest response body shown inline in a job record; larger ones only via /result (default {Defaults.InlineBodyBytes})", Defaults.InlineBodyBytes);
+            "Largest response body shown inline in a job record; larger ones only via /result", Defaults.InlineBodyBytes);
         _retentionDays = FlagReader.Define(command, "--job-retention-days",
-            "Delete finished jobs after this many days; 0 keeps them forever (default 0)", Defaults.RetentionDays);
+            "Delete finished jobs after this many days; 0 keeps them forever", Defaults.RetentionDays);
         _requeue = FlagReader.DefineSwitch(command, "--requeue-interrupted",
             "On start-up, re-queue idempotent (GET, HEAD, PUT, DELETE, OPTIONS) jobs a crash interrupted instead of failing them");
     }
