@@ -40,7 +40,4 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4012, Level = LogLevel.Error, Message = "job retention sweep failed")]
     public static partial void RetentionFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 4013, Level = LogLevel.Error, Message = "jobs API: reading the job store failed on {Path}")]
-    public static partial void StorageReadFailed(ILogger logger, string path, Exception exception);
 }

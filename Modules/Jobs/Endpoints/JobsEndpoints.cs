@@ -6,7 +6,6 @@ using HoodyCurl.Kernel.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using HoodyCurl.Kernel.Http;
@@ -148,21 +147,5 @@ public static class JobsEndpoints
         Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2).</summary>
-    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
-    {
-        try
-        {
-            await handler(context).ConfigureAwait(false);
-        }
-        catch (ApiErrorException e)
-        {
-            await e.Error.WriteAsync(context).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SqliteException or InvalidDataException)
-        {
-            Log.StorageReadFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("HoodyCurl.Jobs"),
-                context.Request.Path.Value ?? "", e);
-            await StorageError.WriteAsync(context).ConfigureAwait(false);
-        }
-    };
+    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Jobs");
 }

@@ -9,7 +9,6 @@ using HoodyCurl.Requests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using HoodyCurl.Kernel.Http;
 
@@ -107,19 +106,5 @@ public static class ScheduleEndpoints
     private static string Id(HttpContext context) => Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
     /// <summary>Turns an ApiErrorException (and a store failure) into the contract's error body (decisions D2).</summary>
-    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
-    {
-        try
-        {
-            await handler(context).ConfigureAwait(false);
-        }
-        catch (ApiErrorException e)
-        {
-            await e.Error.WriteAsync(context).ConfigureAwait(false);
-        }
-        catch (SqliteException)
-        {
-            await StorageError.WriteAsync(context).ConfigureAwait(false);
-        }
-    };
+    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Scheduling");
 }

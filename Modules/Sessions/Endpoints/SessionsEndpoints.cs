@@ -6,7 +6,6 @@ using HoodyCurl.Kernel.Time;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using HoodyCurl.Kernel.Http;
 
@@ -123,19 +122,5 @@ public static class SessionsEndpoints
     private static SessionStore Store(HttpContext context) => context.RequestServices.GetRequiredService<SessionStore>();
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); SQLite failures into 500.</summary>
-    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
-    {
-        try
-        {
-            await handler(context).ConfigureAwait(false);
-        }
-        catch (ApiErrorException e)
-        {
-            await e.Error.WriteAsync(context).ConfigureAwait(false);
-        }
-        catch (SqliteException)
-        {
-            await StorageError.WriteAsync(context).ConfigureAwait(false);
-        }
-    };
+    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Sessions");
 }

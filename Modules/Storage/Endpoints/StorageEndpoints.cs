@@ -11,7 +11,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 using HoodyCurl.Kernel.Http;
@@ -119,19 +118,5 @@ public static class StorageEndpoints
     private static FileStore Store(HttpContext context) => context.RequestServices.GetRequiredService<FileStore>();
 
     /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); index failures into 500.</summary>
-    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => async context =>
-    {
-        try
-        {
-            await handler(context).ConfigureAwait(false);
-        }
-        catch (ApiErrorException e)
-        {
-            await e.Error.WriteAsync(context).ConfigureAwait(false);
-        }
-        catch (SqliteException)
-        {
-            await IndexError.WriteAsync(context).ConfigureAwait(false);
-        }
-    };
+    private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, IndexError, "HoodyCurl.Storage");
 }
