@@ -19,6 +19,7 @@ public sealed class RequestsModule : IModule
     private Option<long> _maxBody = null!, _maxBuffer = null!;
     private Option<string[]> _allow = null!, _deny = null!, _resolve = null!;
     private Option<bool> _allowPrivate = null!;
+    private Option<string?> _upstreamProxy = null!;
 
     public void AddFlags(Command command)
     {
@@ -41,6 +42,12 @@ public sealed class RequestsModule : IModule
         _deny = FlagReader.DefineList(command, "--deny-cidr", "Deny connections to this CIDR (wins over --allow-cidr)");
         _allowPrivate = FlagReader.DefineSwitch(command, "--allow-private-networks", "Allow RFC 1918, CGNAT and IPv6 ULA addresses (loopback, link-local and metadata stay denied)");
         _resolve = FlagReader.DefineList(command, "--resolve", "Static host override HOST:PORT:ADDR, like curl --resolve; checked by the SSRF guard");
+        _upstreamProxy = new Option<string?>("--upstream-proxy")
+        {
+            Description = "Send every request through this proxy (http://HOST:PORT, https://, socks5h://); targets are still resolved and checked by the SSRF guard. Proxy environment variables are always ignored",
+            HelpName = "URL",
+        };
+        command.Options.Add(_upstreamProxy);
     }
 
     public void AddServices(IServiceCollection services, ParseResult flags)
@@ -75,6 +82,17 @@ public sealed class RequestsModule : IModule
                 OwnEndpoints = [host.Listen],
             },
         };
+        if (flags.GetValue(_upstreamProxy) is { Length: > 0 } proxyUrl)
+        {
+            try
+            {
+                options = options with { UpstreamProxy = proxyUrl, Proxy = UpstreamProxy.Parse(proxyUrl) };
+            }
+            catch (ArgumentException e)
+            {
+                throw new FlagException("--upstream-proxy", "--upstream-proxy " + e.Message);
+            }
+        }
         SsrfGuard guard;
         try
         {

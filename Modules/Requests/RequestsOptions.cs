@@ -30,6 +30,11 @@ public sealed record RequestsOptions
     public RequestLimits Limits { get; init; } = RequestLimits.Default;
     /// <summary>The SSRF policy (--allow-cidr, --deny-cidr, --allow-private-networks, --resolve, own listen endpoints).</summary>
     public SsrfOptions Ssrf { get; init; } = new();
+    /// <summary>--upstream-proxy: the outbound proxy every transfer goes through, or null (default: none; proxy
+    /// environment variables are always ignored).</summary>
+    public string? UpstreamProxy { get; init; }
+    /// <summary>The parsed --upstream-proxy (its host resolved once at start).</summary>
+    internal Engine.UpstreamProxy? Proxy { get; init; }
     /// <summary>User-Agent sent when the request gives none (decisions D6).</summary>
     public string DefaultUserAgent { get; init; } = "hoody-curl/" + Version;
 

@@ -27,6 +27,8 @@ public class HostTests
     [Arguments("--resolve", "bad-entry", "--resolve")]
     [Arguments("--log-level", "loud", "--log-level")]
     [Arguments("--no-such-flag", "1", "--no-such-flag")]
+    [Arguments("--upstream-proxy", "ftp://127.0.0.1:21", "--upstream-proxy")]
+    [Arguments("--upstream-proxy", "http://127.0.0.1", "--upstream-proxy")]
     public async Task Bad_flags_exit_non_zero_naming_the_flag(string flag, string value, string named)
     {
         var (code, output) = await RunBinary(flag, value, "--storage-dir", Path.Combine(Path.GetTempPath(), "hoody-flags-" + Guid.NewGuid().ToString("N")));

@@ -13,6 +13,21 @@ internal static unsafe class Callbacks
     public static readonly nint Write = (nint)(delegate* unmanaged[Cdecl]<byte*, nuint, nuint, nint, nuint>)&OnWrite;
     public static readonly nint Header = (nint)(delegate* unmanaged[Cdecl]<byte*, nuint, nuint, nint, nuint>)&OnHeader;
     public static readonly nint OpenSocket = (nint)(delegate* unmanaged[Cdecl]<nint, int, byte*, int>)&OnOpenSocket;
+    public static readonly nint Prereq = (nint)(delegate* unmanaged[Cdecl]<nint, byte*, byte*, int, int, int>)&OnPrereq;
+
+    /// <summary>int prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip, int primary_port, int local_port).</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnPrereq(nint userData, byte* primaryIp, byte* localIp, int primaryPort, int localPort)
+    {
+        try
+        {
+            return Transfer.FromUserData(userData).OnPrereq();
+        }
+        catch (Exception)
+        {
+            return CurlConst.PREREQFUNC_ABORT;
+        }
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static nuint OnWrite(byte* data, nuint size, nuint count, nint userData)

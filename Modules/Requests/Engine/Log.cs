@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "libcurl engine started: {Version}, {Threads} transfer threads")]
     public static partial void EngineStarted(ILogger logger, string version, int threads);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "every request goes through the upstream proxy {Proxy}; target hosts are resolved and checked by the SSRF guard before they are sent")]
+    public static partial void UpstreamProxyInUse(ILogger logger, string proxy);
 }

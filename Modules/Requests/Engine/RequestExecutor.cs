@@ -33,6 +33,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         _loops = new TransferLoop[Math.Max(1, options.TransferThreads)];
         for (var i = 0; i < _loops.Length; i++) _loops[i] = new TransferLoop(i, options, metrics, budget, _resolveList, logger);
         Log.EngineStarted(logger, CurlRuntime.Version, _loops.Length);
+        if (options.Proxy is { } proxy) Log.UpstreamProxyInUse(logger, proxy.Display);
     }
 
     public ApiError? Precheck(CurlRequest request) => Precheck(request, out _, out _);
@@ -58,6 +59,8 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             throw new ApiErrorException(refused);
         }
         upstream = $"{canonical!.Scheme}://{canonical.Host}:{canonical.Port}";
+        if (_options.Proxy is not null && await CheckProxiedTargetAsync(canonical, options, started, upstream, cancellationToken).ConfigureAwait(false) is { } proxiedRefusal)
+            throw new ApiErrorException(proxiedRefusal);
         var poolKey = $"{upstream}|{request.Insecure == true}|{request.CertType}";
         var maxAttempts = 1 + (request.RetryCount ?? 0);
 
@@ -86,7 +89,8 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             options.OnAttempt?.Invoke(attempt);
             var loop = PickLoop();
-            var transfer = new Transfer(request, options, loop, _guard, poolKey);
+            var transfer = new Transfer(request, options, loop, _guard, poolKey, _options.Proxy);
+            if (_options.Proxy is not null) transfer.MarkChecked(canonical);
             var registration = cancellationToken.Register(static state =>
             {
                 var t = (Transfer)state!;
@@ -146,6 +150,29 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
                     transfer.Loop.Post(new LoopCommand(LoopCommandKind.Cancel, transfer));
                 });
         }
+    }
+
+    /// <summary>
+    /// Under --upstream-proxy the connect-time check only sees the proxy, so the target host is resolved (with the
+    /// --resolve overrides) and every address checked here, before anything leaves. Redirect hops are checked in
+    /// <see cref="Transfer.OnPrereq"/>.
+    /// </summary>
+    private async Task<ApiError?> CheckProxiedTargetAsync(CanonicalUrl canonical, ExecutionOptions options, long started, string upstream, CancellationToken cancellationToken)
+    {
+        ApiError refusal;
+        try
+        {
+            if (await UpstreamProxy.CheckTargetAsync(_guard, canonical, cancellationToken).ConfigureAwait(false) is not { } denied) return null;
+            _metrics.SsrfDenied.WithLabels(denied.Rule).Inc();
+            Log.SsrfDenied(_logger, options.RequestId, denied.Rule, denied.Address, upstream);
+            refusal = SsrfError.Blocked(denied);
+        }
+        catch (TargetUnresolvedException e)
+        {
+            refusal = new ApiError(502, ErrorCodes.UpstreamError, e.Message);
+        }
+        Record(options, refusal, 0, 0, started, upstream, 0);
+        return refusal;
     }
 
     /// <summary>Network errors before any response byte may be retried (never SSRF, cancel or policy errors).</summary>

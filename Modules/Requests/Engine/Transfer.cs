@@ -34,8 +34,9 @@ internal sealed class Transfer
     private int _curlResult = -1;
     private GCHandle _self;
 
-    public Transfer(CurlRequest request, ExecutionOptions options, TransferLoop loop, SsrfGuard guard, string poolKey)
+    public Transfer(CurlRequest request, ExecutionOptions options, TransferLoop loop, SsrfGuard guard, string poolKey, UpstreamProxy? proxy = null)
     {
+        Proxy = proxy;
         Request = request;
         Options = options;
         Loop = loop;
@@ -51,6 +52,11 @@ internal sealed class Transfer
     public ExecutionOptions Options { get; }
     public TransferLoop Loop { get; }
     public SsrfGuard Guard { get; }
+    /// <summary>The --upstream-proxy, or null: then libcurl connects directly and ignores proxy environment variables.</summary>
+    public UpstreamProxy? Proxy { get; }
+    /// <summary>Set when, under a proxy, a redirect target could not be resolved for the SSRF check.</summary>
+    public string? ProxyFailure { get; private set; }
+    private HashSet<string>? _checkedOrigins;
     public string PoolKey { get; }
     public Pipe Pipe { get; }
     public nint Easy { get; set; }
@@ -207,7 +213,9 @@ internal sealed class Transfer
 
     public int OnOpenSocket(int family, int socketType, int protocol, IPAddress address, int port)
     {
-        var verdict = Guard.CheckAddress(address, port);
+        // Under --upstream-proxy every connection goes to the proxy (CURLOPT_NOPROXY ""); its targets were
+        // checked by the executor and OnPrereq. Anything else still meets the guard.
+        var verdict = Proxy is { } proxy && proxy.IsProxyEndpoint(address, port) ? SsrfVerdict.AllowedByCidr : Guard.CheckAddress(address, port);
         if (!verdict.Allowed)
         {
             Denial = verdict;
@@ -215,6 +223,43 @@ internal sealed class Transfer
         }
         var fd = LibC.socket(family, socketType, protocol);
         return fd < 0 ? CurlConst.SOCKET_BAD : fd;
+    }
+
+    // ---- pre-request callback (loop thread, only under --upstream-proxy) ---------------------------
+
+    /// <summary>Records that the executor resolved and checked this origin before the transfer started.</summary>
+    public void MarkChecked(CanonicalUrl origin) => (_checkedOrigins ??= new(StringComparer.OrdinalIgnoreCase)).Add(origin.Host + ":" + origin.Port);
+
+    /// <summary>
+    /// Called by libcurl before each request it sends (the first and every redirect hop). Under a proxy the
+    /// connect-time check only sees the proxy, so a hop to a host not checked yet is resolved and checked here.
+    /// </summary>
+    public int OnPrereq()
+    {
+        if (LibCurl.GetPtr(Easy, CurlInfo.EFFECTIVE_URL, out var p) != CurlCode.OK || p == 0) return CurlConst.PREREQFUNC_ABORT;
+        var url = Marshal.PtrToStringUTF8(p) ?? "";
+        var verdict = Guard.CheckUrl(url, out var canonical);
+        if (!verdict.Allowed || canonical is null)
+        {
+            Denial = verdict.Allowed ? new SsrfVerdict(false, SsrfRules.InvalidUrl, null) : verdict;
+            return CurlConst.PREREQFUNC_ABORT;
+        }
+        if (_checkedOrigins is not null && _checkedOrigins.Contains(canonical.Host + ":" + canonical.Port)) return CurlConst.PREREQFUNC_OK;
+        try
+        {
+            if (UpstreamProxy.CheckTarget(Guard, canonical) is { } denied)
+            {
+                Denial = denied;
+                return CurlConst.PREREQFUNC_ABORT;
+            }
+        }
+        catch (TargetUnresolvedException e)
+        {
+            ProxyFailure = e.Message;
+            return CurlConst.PREREQFUNC_ABORT;
+        }
+        MarkChecked(canonical);
+        return CurlConst.PREREQFUNC_OK;
     }
 
     // ---- completion (loop thread) ---------------------------------------------------------------

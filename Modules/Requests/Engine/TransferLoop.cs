@@ -177,6 +177,7 @@ internal sealed unsafe class TransferLoop : IDisposable
     private static ApiError? ErrorOf(Transfer t, int code)
     {
         if (t.Denial is { } denial) return SsrfError.Blocked(denial);
+        if (t.ProxyFailure is { } proxyFailure) return new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamError, proxyFailure);
         if (t.Cancelled || t.ReaderGone) return Cancelled;
         if (t.TooLarge || code == CurlCode.FILESIZE_EXCEEDED)
             return new ApiError(502, Kernel.Errors.ErrorCodes.ResponseTooLarge, $"the response is larger than max_filesize ({t.Request.MaxFilesize} bytes)");

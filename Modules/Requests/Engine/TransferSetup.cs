@@ -17,6 +17,15 @@ internal static unsafe class TransferSetup
         LibCurl.SetLong(easy, CurlOpt.NOSIGNAL, 1);
         LibCurl.SetString(easy, CurlOpt.PROTOCOLS_STR, "http,https");
         LibCurl.SetString(easy, CurlOpt.REDIR_PROTOCOLS_STR, "http,https");
+        // Never a proxy from http_proxy/https_proxy/ALL_PROXY/NO_PROXY: the SSRF check at the connect would see the
+        // proxy, not the target. "" disables the environment's proxy and NOPROXY "" its exceptions.
+        LibCurl.SetString(easy, CurlOpt.PROXY, t.Proxy?.Url ?? "");
+        LibCurl.SetString(easy, CurlOpt.NOPROXY, "");
+        if (t.Proxy is not null)
+        {
+            LibCurl.SetPtr(easy, CurlOpt.PREREQFUNCTION, Callbacks.Prereq);
+            LibCurl.SetPtr(easy, CurlOpt.PREREQDATA, t.UserData);
+        }
         LibCurl.SetPtr(easy, CurlOpt.SHARE, CurlShare.Handle);
         if (resolveList != 0) LibCurl.SetPtr(easy, CurlOpt.RESOLVE, resolveList);
         LibCurl.SetLong(easy, CurlOpt.BUFFERSIZE, 64 * 1024);

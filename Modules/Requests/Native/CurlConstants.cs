@@ -28,6 +28,7 @@ internal static class CurlOpt
     // object/string options (CURLOPTTYPE_OBJECTPOINT = 10000)
     public const int WRITEDATA = 10001;
     public const int URL = 10002;
+    public const int PROXY = 10004;
     public const int RANGE = 10007;
     public const int ERRORBUFFER = 10010;
     public const int REFERER = 10016;
@@ -46,15 +47,18 @@ internal static class CurlOpt
     public const int COPYPOSTFIELDS = 10165;
     public const int USERNAME = 10173;
     public const int PASSWORD = 10174;
+    public const int NOPROXY = 10177;
     public const int RESOLVE = 10203;
     public const int MIMEPOST = 10269;
     public const int PROTOCOLS_STR = 10318;
     public const int REDIR_PROTOCOLS_STR = 10319;
+    public const int PREREQDATA = 10313;
     // function options (CURLOPTTYPE_FUNCTIONPOINT = 20000)
     public const int WRITEFUNCTION = 20011;
     public const int HEADERFUNCTION = 20079;
     public const int OPENSOCKETFUNCTION = 20163;
     public const int XFERINFOFUNCTION = 20219;
+    public const int PREREQFUNCTION = 20312;
     // curl_off_t options (CURLOPTTYPE_OFF_T = 30000)
     public const int MAXFILESIZE_LARGE = 30117;
     public const int POSTFIELDSIZE_LARGE = 30120;
@@ -121,6 +125,8 @@ internal static class CurlConst
     public const nuint WRITEFUNC_PAUSE = 0x10000001;
     public const int PAUSE_CONT = 0;
     public const int SOCKET_BAD = -1;
+    public const int PREREQFUNC_OK = 0;
+    public const int PREREQFUNC_ABORT = 1;
     public const int MSG_DONE = 1;
     public const long GLOBAL_ALL = 3;
     public const int ERROR_SIZE = 256;

@@ -13,6 +13,7 @@ public sealed class Sidecar : IAsyncDisposable
     private readonly bool _ownsStorage;
     private readonly StringBuilder _output = new();
     private Process? _process;
+    private IReadOnlyDictionary<string, string>? _environment;
 
     private Sidecar(string[] flags, string storageDir, bool ownsStorage, int port)
     {
@@ -55,6 +56,18 @@ public sealed class Sidecar : IAsyncDisposable
     /// </summary>
     public static Task<Sidecar> StartAsync(params string[] flags) => StartInAsync(null, flags);
 
+    /// <summary>Starts the sidecar with extra environment variables (e.g. http_proxy) set for its process.</summary>
+    public static async Task<Sidecar> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] flags)
+    {
+        var storageDir = Directory.CreateTempSubdirectory("hoody-e2e-").FullName;
+        var all = flags.Contains("--allow-cidr") || flags.Contains("--no-default-allow")
+            ? flags.Where(f => f != "--no-default-allow").ToArray()
+            : [.. flags, "--allow-cidr", "127.0.0.1/32"];
+        var sidecar = new Sidecar(all, storageDir, true, FreePort()) { _environment = environment };
+        await sidecar.StartProcessAsync();
+        return sidecar;
+    }
+
     /// <summary>Starts the sidecar on an existing storage folder (kept on dispose when given).</summary>
     public static async Task<Sidecar> StartInAsync(string? storageDir, params string[] flags)
     {
@@ -85,6 +98,7 @@ public sealed class Sidecar : IAsyncDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
+            if (_environment is not null) foreach (var (name, value) in _environment) info.Environment[name] = value;
             foreach (var a in new[] { "--listen", $"127.0.0.1:{Port}", "--storage-dir", StorageDir }.Concat(_flags)) info.ArgumentList.Add(a);
             var process = Process.Start(info)!;
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
