@@ -35,6 +35,9 @@ internal static class Server
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Relayed upstream header values are the Latin-1 text of their bytes: written back as Latin-1 they
+            // pass byte-exact, obs-text (>= 0x80) included, instead of being refused as non-ASCII.
+            kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
             kestrel.Listen(settings.Listen);
             kestrel.Limits.MaxRequestBodySize = null; // each handler enforces --max-request-body-bytes with a 413 in the contract's shape
             kestrel.Limits.MaxRequestLineSize = 1024 * 1024; // the GET bridge carries whole requests in its query

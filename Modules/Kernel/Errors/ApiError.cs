@@ -27,11 +27,17 @@ public sealed record ApiError(int Status, string Code, string Message)
         return buffer.ToArray();
     }
 
+    /// <summary>The only headers set before an error is written that the error answer keeps.</summary>
+    private static readonly HashSet<string> KeptOnErrors = new(StringComparer.OrdinalIgnoreCase) { "X-Request-Id", "Allow", "WWW-Authenticate" };
+
     /// <summary>Writes this error as the response, unless the response has already started.</summary>
     public async Task WriteAsync(HttpContext context)
     {
         var response = context.Response;
         if (response.HasStarted) { context.Abort(); return; }
+        // Nothing a handler copied from an upstream (Cache-Control, Set-Cookie, ...) may ride on an error answer.
+        foreach (var name in response.Headers.Keys.ToArray())
+            if (!KeptOnErrors.Contains(name)) response.Headers.Remove(name);
         response.StatusCode = Status;
         response.ContentType = "application/json";
         if (RetryAfterSeconds is { } seconds) response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -14,10 +14,12 @@ public static class RequestEndpoints
         foreach (var path in new[] { "/api/v1/curl/request", "/curl" })
         {
             endpoints.MapPost(path, context => Handler(context).HandlePostAsync(context));
-            endpoints.MapGet(path, context => Handler(context).HandleGetAsync(context));
+            endpoints.MapMethods(path, GetAndHead, context => Handler(context).HandleGetAsync(context));
         }
         return endpoints;
     }
+
+    private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
     private static SyncRequestHandler Handler(HttpContext context) => context.RequestServices.GetRequiredService<SyncRequestHandler>();
 }

@@ -44,6 +44,8 @@ internal sealed class SyncRequestHandler(
                 throw new ApiErrorException(new ApiError(414, "URI_TOO_LONG", "the query string is too long"));
             var pairs = context.Request.Query.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
             var request = GetBridgeQuery.Parse(pairs, options.Limits);
+            // HEAD on the bridge asks the upstream for its head only, unless the query names another method.
+            if (HttpMethods.IsHead(context.Request.Method) && request.Method is null) request = request with { Method = "HEAD" };
             await DispatchAsync(context, request, ResponseMode.Json, "bridge").ConfigureAwait(false);
         }
         catch (ApiErrorException e)

@@ -35,10 +35,19 @@ internal static class TransparentRelay
         {
             if (ResponseHeaders.IsHopByHop(h.Name) || h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase)) continue;
             if (upstream.BodyDecoded && h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase)) continue;
-            headers.Append(h.Name, h.Value);
+            if (!ResponseHeaders.IsToken(h.Name)) continue; // not a header Kestrel could write: dropped, never a 500
+            // Values are Latin-1 text of the upstream's bytes and Kestrel writes them as Latin-1 (Server.cs), so
+            // obs-text (bytes >= 0x80) passes byte-exact; control characters become SP (RFC 9110 §5.5).
+            headers.Append(h.Name, ResponseHeaders.WritableValue(h.Value));
         }
         headers["X-Request-Id"] = requestId;
-        if (!bodyless && !upstream.BodyDecoded && upstream.ContentLength is { } length) response.ContentLength = length;
+        if (!upstream.BodyDecoded && upstream.ContentLength is { } length)
+        {
+            if (!bodyless) response.ContentLength = length;
+            // The caller's own HEAD gets the upstream's length (no body follows a HEAD answer); a GET or POST that
+            // asked the upstream for HEAD keeps Content-Length 0, its body being empty.
+            else if (HttpMethods.IsHead(context.Request.Method) && upstream.StatusCode is not (204 or 304)) response.ContentLength = length;
+        }
 
         try
         {

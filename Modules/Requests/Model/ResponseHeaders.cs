@@ -11,6 +11,29 @@ public static class ResponseHeaders
     public static bool IsHopByHop(string name) => name.ToLowerInvariant() is
         "connection" or "keep-alive" or "proxy-connection" or "transfer-encoding" or "te" or "trailer" or "upgrade";
 
+    /// <summary>True when <paramref name="name"/> is an RFC 9110 token (a field name an HTTP server can write).</summary>
+    public static bool IsToken(string name) => name.Length > 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
+
+    /// <summary>
+    /// The value as a relay can write it: control characters other than HTAB (and DEL) become SP, as RFC 9110 §5.5
+    /// allows; everything else, obs-text included, is kept.
+    /// </summary>
+    public static string WritableValue(string value)
+    {
+        if (value.AsSpan().IndexOfAny(ControlChars) < 0) return value;
+        return string.Create(value.Length, value, static (span, v) =>
+        {
+            for (var i = 0; i < v.Length; i++) span[i] = (v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7F ? ' ' : v[i];
+        });
+    }
+
+    private static readonly System.Buffers.SearchValues<char> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    private static readonly System.Buffers.SearchValues<char> ControlChars = System.Buffers.SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F" +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
+
     public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
     {
         w.WriteStartObject(propertyName);
