@@ -39,6 +39,18 @@ check_prereqs() {
   fi
 }
 
+# The tests also drive a real Prometheus server and promtool (Debian's prometheus package).
+check_test_prereqs() {
+  command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing prometheus (the metrics tests scrape the binary with it)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    say "the tests need Debian's prometheus package: sudo apt-get install -y --no-install-recommends prometheus"
+    exit 1
+  fi
+}
+
 # ---- publish ------------------------------------------------------------------------------------
 publish() {
   check_prereqs
@@ -71,6 +83,7 @@ needs_publish() {
 # ---- tests --------------------------------------------------------------------------------------
 run_tests() {
   publish
+  check_test_prereqs
   export HOODY_CURL_BIN="$BIN"
   local results="$ARTIFACTS/test-results"
   rm -rf "$results"; mkdir -p "$results"

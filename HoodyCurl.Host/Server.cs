@@ -83,7 +83,7 @@ internal static class Server
         app.MapGet("/metrics", (HttpContext context) =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            return context.Response.WriteAsync(metrics.Render(), context.RequestAborted);
+            return metrics.WriteAsync(context.Response.Body, context.RequestAborted);
         });
         foreach (var module in modules) module.MapEndpoints(app);
         app.MapFallback((HttpContext context) =>

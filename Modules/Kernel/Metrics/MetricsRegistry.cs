@@ -1,260 +1,149 @@
-// A small, allocation-light Prometheus registry: counters, gauges and histograms with fixed label
-// names, plus collectors that sample values at scrape time. Our own instead of prometheus-net because
-// it is tiny, carries trim annotations by construction, and keeps idle memory and start-up low.
-using System.Collections.Concurrent;
+// The process's Prometheus registry, on prometheus-net (the design card's library): counters, gauges and
+// histograms with fixed label names, values sampled at scrape time through before-collect callbacks, and the
+// text exposition (format 0.0.4) for /metrics. Modules see only this small surface, so the names, labels and
+// types of the contract live in each module's *Metrics class and the library stays in one place.
+// Idle RSS and start-up with prometheus-net against the hand-written registry it replaced: bench/RESULTS.md.
 using System.Text;
+using Prom = Prometheus;
 
 namespace HoodyCurl.Kernel.Metrics;
 
 public sealed class MetricsRegistry
 {
-    private readonly List<MetricFamily> _families = [];
-    private readonly List<Action<PrometheusTextWriter>> _collectors = [];
+    private readonly Prom.CollectorRegistry _registry = Prom.Metrics.NewCustomRegistry();
+    private readonly Prom.MetricFactory _factory;
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    public Counter Counter(string name, string help, params string[] labelNames) =>
-        Register(new Counter(name, help, labelNames));
-
-    public Gauge Gauge(string name, string help, params string[] labelNames) =>
-        Register(new Gauge(name, help, labelNames));
-
-    public Histogram Histogram(string name, string help, double[] buckets, params string[] labelNames) =>
-        Register(new Histogram(name, help, buckets, labelNames));
-
-    /// <summary>Adds a callback that writes sampled families (process facts, queue depths) at scrape time.</summary>
-    public void AddCollector(Action<PrometheusTextWriter> collector)
+    public MetricsRegistry()
     {
-        lock (_gate) _collectors.Add(collector);
+        _factory = Prom.Metrics.WithCustomRegistry(_registry);
     }
 
-    private T Register<T>(T family) where T : MetricFamily
+    public Counter Counter(string name, string help, params string[] labelNames)
+    {
+        Claim(name);
+        return new Counter(_factory.CreateCounter(name, help, new Prom.CounterConfiguration { LabelNames = labelNames }));
+    }
+
+    public Gauge Gauge(string name, string help, params string[] labelNames)
+    {
+        Claim(name);
+        return new Gauge(_factory.CreateGauge(name, help, new Prom.GaugeConfiguration { LabelNames = labelNames }));
+    }
+
+    public Histogram Histogram(string name, string help, double[] buckets, params string[] labelNames)
+    {
+        Claim(name);
+        return new Histogram(_factory.CreateHistogram(name, help, new Prom.HistogramConfiguration { Buckets = buckets, LabelNames = labelNames }));
+    }
+
+    /// <summary>Runs <paramref name="sample"/> before every scrape (process facts, queue depths set on gauges).</summary>
+    public void BeforeScrape(Action sample) => _registry.AddBeforeCollectCallback(sample);
+
+    /// <summary>Writes the text exposition (format 0.0.4) of every family to <paramref name="destination"/>.</summary>
+    public Task WriteAsync(Stream destination, CancellationToken cancellationToken) =>
+        _registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+
+    /// <summary>The text exposition as a string (tests and diagnostics).</summary>
+    public string Render()
+    {
+        using var buffer = new MemoryStream();
+        WriteAsync(buffer, CancellationToken.None).GetAwaiter().GetResult();
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>prometheus-net hands back the existing family for a repeated name; two owners of one name is a bug here.</summary>
+    private void Claim(string name)
     {
         lock (_gate)
         {
-            if (_families.Any(f => f.Name == family.Name))
-                throw new InvalidOperationException($"metric {family.Name} registered twice");
-            _families.Add(family);
+            if (!_names.Add(name)) throw new InvalidOperationException($"metric {name} registered twice");
         }
-        return family;
-    }
-
-    public string Render()
-    {
-        var writer = new PrometheusTextWriter();
-        MetricFamily[] families;
-        Action<PrometheusTextWriter>[] collectors;
-        lock (_gate) { families = [.. _families]; collectors = [.. _collectors]; }
-        foreach (var family in families) family.Write(writer);
-        foreach (var collector in collectors) collector(writer);
-        return writer.ToString();
     }
 }
 
-public abstract class MetricFamily(string name, string help, string type, string[] labelNames)
+public sealed class Counter
 {
-    public string Name { get; } = name;
-    public string Help { get; } = help;
-    public string Type { get; } = type;
-    public string[] LabelNames { get; } = labelNames;
+    private readonly Prom.Counter _family;
 
-    internal abstract void Write(PrometheusTextWriter writer);
+    internal Counter(Prom.Counter family) => _family = family;
 
-    protected static string Key(string[] values) => values.Length switch
+    public readonly struct Child
     {
-        0 => "",
-        1 => values[0],
-        _ => string.Join('\u0001', values),
-    };
+        private readonly Prom.Counter.Child _child;
 
-    protected void CheckArity(string[] values)
-    {
-        if (values.Length != LabelNames.Length)
-            throw new ArgumentException($"metric {Name} takes {LabelNames.Length} label values, got {values.Length}");
-    }
-}
+        internal Child(Prom.Counter.Child child) => _child = child;
 
-public sealed class Counter(string name, string help, string[] labelNames) : MetricFamily(name, help, "counter", labelNames)
-{
-    private readonly ConcurrentDictionary<string, Child> _children = new();
-
-    public sealed class Child(string[] labels)
-    {
-        private long _value;
-        internal string[] Labels { get; } = labels;
-        public void Inc(long by = 1) => Interlocked.Add(ref _value, by);
-        public long Value => Interlocked.Read(ref _value);
-    }
-
-    public Child WithLabels(params string[] values)
-    {
-        CheckArity(values);
-        return _children.GetOrAdd(Key(values), _ => new Child(values));
-    }
-
-    public void Inc(long by = 1) => WithLabels().Inc(by);
-
-    internal override void Write(PrometheusTextWriter writer)
-    {
-        writer.Header(this);
-        if (LabelNames.Length == 0 && _children.IsEmpty) writer.Sample(Name, LabelNames, [], 0);
-        foreach (var child in _children.Values.OrderBy(c => Key(c.Labels), StringComparer.Ordinal))
-            writer.Sample(Name, LabelNames, child.Labels, child.Value);
-    }
-}
-
-public sealed class Gauge(string name, string help, string[] labelNames) : MetricFamily(name, help, "gauge", labelNames)
-{
-    private readonly ConcurrentDictionary<string, Child> _children = new();
-
-    public sealed class Child(string[] labels)
-    {
-        private long _bits;
-        internal string[] Labels { get; } = labels;
-        public double Value => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _bits));
-        public void Set(double value) => Interlocked.Exchange(ref _bits, BitConverter.DoubleToInt64Bits(value));
-        public void Inc(double by = 1) => Add(by);
-        public void Dec(double by = 1) => Add(-by);
-
-        private void Add(double by)
+        /// <summary>Adds <paramref name="by"/>; a counter never goes down, so a negative amount throws.</summary>
+        public void Inc(long by = 1)
         {
-            long seen, next;
-            do
-            {
-                seen = Interlocked.Read(ref _bits);
-                next = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(seen) + by);
-            } while (Interlocked.CompareExchange(ref _bits, next, seen) != seen);
+            ArgumentOutOfRangeException.ThrowIfNegative(by);
+            _child.Inc(by);
         }
+
+        public long Value => (long)_child.Value;
     }
 
-    public Child WithLabels(params string[] values)
+    public Child WithLabels(params string[] values) => new(_family.WithLabels(values));
+
+    public void Inc(long by = 1)
     {
-        CheckArity(values);
-        return _children.GetOrAdd(Key(values), _ => new Child(values));
+        ArgumentOutOfRangeException.ThrowIfNegative(by);
+        _family.Inc(by);
     }
 
-    public void Set(double value) => WithLabels().Set(value);
-    public void Inc(double by = 1) => WithLabels().Inc(by);
-    public void Dec(double by = 1) => WithLabels().Dec(by);
+    /// <summary>Raises the counter to <paramref name="total"/> when it is higher (a total sampled at scrape time).</summary>
+    public void IncTo(double total) => _family.IncTo(total);
 
-    internal override void Write(PrometheusTextWriter writer)
-    {
-        writer.Header(this);
-        if (LabelNames.Length == 0 && _children.IsEmpty) writer.Sample(Name, LabelNames, [], 0);
-        foreach (var child in _children.Values.OrderBy(c => Key(c.Labels), StringComparer.Ordinal))
-            writer.Sample(Name, LabelNames, child.Labels, child.Value);
-    }
+    public long Value => (long)_family.Value;
 }
 
-public sealed class Histogram : MetricFamily
+public sealed class Gauge
 {
-    private readonly double[] _buckets;
-    private readonly ConcurrentDictionary<string, Child> _children = new();
+    private readonly Prom.Gauge _family;
 
-    public Histogram(string name, string help, double[] buckets, string[] labelNames) : base(name, help, "histogram", labelNames)
+    internal Gauge(Prom.Gauge family) => _family = family;
+
+    public readonly struct Child
     {
-        _buckets = [.. buckets.Order()];
+        private readonly Prom.Gauge.Child _child;
+
+        internal Child(Prom.Gauge.Child child) => _child = child;
+
+        public double Value => _child.Value;
+        public void Set(double value) => _child.Set(value);
+        public void Inc(double by = 1) => _child.Inc(by);
+        public void Dec(double by = 1) => _child.Dec(by);
     }
 
-    /// <summary>Seconds buckets suited to request latencies, 1 ms to 60 s.</summary>
+    public Child WithLabels(params string[] values) => new(_family.WithLabels(values));
+    public void Set(double value) => _family.Set(value);
+    public void Inc(double by = 1) => _family.Inc(by);
+    public void Dec(double by = 1) => _family.Dec(by);
+    public double Value => _family.Value;
+}
+
+public sealed class Histogram
+{
+    private readonly Prom.Histogram _family;
+
+    internal Histogram(Prom.Histogram family) => _family = family;
+
+    /// <summary>Request latency buckets, in seconds.</summary>
     public static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-    public sealed class Child(string[] labels, double[] buckets)
+    public readonly struct Child
     {
-        private readonly long[] _counts = new long[buckets.Length + 1];
-        private long _sumBits;
-        internal string[] Labels { get; } = labels;
+        private readonly Prom.Histogram.Child _child;
 
-        public void Observe(double value)
-        {
-            var i = 0;
-            while (i < buckets.Length && value > buckets[i]) i++;
-            Interlocked.Increment(ref _counts[i]);
-            long seen, next;
-            do
-            {
-                seen = Interlocked.Read(ref _sumBits);
-                next = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(seen) + value);
-            } while (Interlocked.CompareExchange(ref _sumBits, next, seen) != seen);
-        }
+        internal Child(Prom.Histogram.Child child) => _child = child;
 
-        internal void Write(PrometheusTextWriter writer, string name, string[] labelNames)
-        {
-            long cumulative = 0;
-            var names = labelNames.Append("le").ToArray();
-            for (var i = 0; i < buckets.Length; i++)
-            {
-                cumulative += Interlocked.Read(ref _counts[i]);
-                writer.Sample(name + "_bucket", names, [.. Labels, PrometheusTextWriter.FormatDouble(buckets[i])], cumulative);
-            }
-            cumulative += Interlocked.Read(ref _counts[buckets.Length]);
-            writer.Sample(name + "_bucket", names, [.. Labels, "+Inf"], cumulative);
-            writer.Sample(name + "_sum", labelNames, Labels, BitConverter.Int64BitsToDouble(Interlocked.Read(ref _sumBits)));
-            writer.Sample(name + "_count", labelNames, Labels, cumulative);
-        }
+        public void Observe(double value) => _child.Observe(value);
+        public long Count => _child.Count;
+        public double Sum => _child.Sum;
     }
 
-    public Child WithLabels(params string[] values)
-    {
-        CheckArity(values);
-        return _children.GetOrAdd(Key(values), _ => new Child(values, _buckets));
-    }
-
-    public void Observe(double value) => WithLabels().Observe(value);
-
-    internal override void Write(PrometheusTextWriter writer)
-    {
-        writer.Header(this);
-        if (LabelNames.Length == 0 && _children.IsEmpty) WithLabels();
-        foreach (var child in _children.Values.OrderBy(c => Key(c.Labels), StringComparer.Ordinal))
-            child.Write(writer, Name, LabelNames);
-    }
-}
-
-/// <summary>Writes the Prometheus text exposition format (version 0.0.4).</summary>
-public sealed class PrometheusTextWriter
-{
-    private readonly StringBuilder _text = new(4096);
-
-    internal void Header(MetricFamily family) => Header(family.Name, family.Help, family.Type);
-
-    public void Header(string name, string help, string type)
-    {
-        _text.Append("# HELP ").Append(name).Append(' ').Append(help.Replace("\\", "\\\\").Replace("\n", "\\n")).Append('\n');
-        _text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-    }
-
-    public void Sample(string name, string[] labelNames, string[] labelValues, double value)
-    {
-        _text.Append(name);
-        if (labelNames.Length > 0)
-        {
-            _text.Append('{');
-            for (var i = 0; i < labelNames.Length; i++)
-            {
-                if (i > 0) _text.Append(',');
-                _text.Append(labelNames[i]).Append("=\"");
-                foreach (var c in labelValues[i])
-                {
-                    switch (c)
-                    {
-                        case '\\': _text.Append("\\\\"); break;
-                        case '"': _text.Append("\\\""); break;
-                        case '\n': _text.Append("\\n"); break;
-                        default: _text.Append(c); break;
-                    }
-                }
-                _text.Append('"');
-            }
-            _text.Append('}');
-        }
-        _text.Append(' ').Append(FormatDouble(value)).Append('\n');
-    }
-
-    public static string FormatDouble(double value) =>
-        double.IsPositiveInfinity(value) ? "+Inf" :
-        double.IsNegativeInfinity(value) ? "-Inf" :
-        double.IsNaN(value) ? "NaN" :
-        value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-
-    public override string ToString() => _text.ToString();
+    public Child WithLabels(params string[] values) => new(_family.WithLabels(values));
+    public void Observe(double value) => _family.Observe(value);
 }

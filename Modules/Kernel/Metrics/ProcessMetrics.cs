@@ -7,21 +7,21 @@ public static class ProcessMetrics
 {
     public static void Register(MetricsRegistry registry, DateTimeOffset startedAt)
     {
-        registry.AddCollector(writer =>
+        var rss = registry.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+        var fds = registry.Gauge("process_open_fds", "Number of open file descriptors.");
+        var start = registry.Gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.");
+        var cpu = registry.Counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.");
+        var threads = registry.Gauge("process_threads", "Number of OS threads in the process.");
+        var heap = registry.Gauge("dotnet_gc_heap_bytes", "Bytes in the managed heap.");
+        start.Set(startedAt.ToUnixTimeMilliseconds() / 1000.0);
+        registry.BeforeScrape(() =>
         {
-            writer.Header("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge");
-            writer.Sample("process_resident_memory_bytes", [], [], ProcessFacts.ResidentBytes() ?? 0);
-            writer.Header("process_open_fds", "Number of open file descriptors.", "gauge");
-            writer.Sample("process_open_fds", [], [], ProcessFacts.OpenFileDescriptors() ?? 0);
-            writer.Header("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge");
-            writer.Sample("process_start_time_seconds", [], [], startedAt.ToUnixTimeMilliseconds() / 1000.0);
+            rss.Set(ProcessFacts.ResidentBytes() ?? 0);
+            fds.Set(ProcessFacts.OpenFileDescriptors() ?? 0);
             using var process = Process.GetCurrentProcess();
-            writer.Header("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter");
-            writer.Sample("process_cpu_seconds_total", [], [], process.TotalProcessorTime.TotalSeconds);
-            writer.Header("process_threads", "Number of OS threads in the process.", "gauge");
-            writer.Sample("process_threads", [], [], process.Threads.Count);
-            writer.Header("dotnet_gc_heap_bytes", "Bytes in the managed heap.", "gauge");
-            writer.Sample("dotnet_gc_heap_bytes", [], [], GC.GetTotalMemory(false));
+            cpu.IncTo(process.TotalProcessorTime.TotalSeconds);
+            threads.Set(process.Threads.Count);
+            heap.Set(GC.GetTotalMemory(false));
         });
     }
 }

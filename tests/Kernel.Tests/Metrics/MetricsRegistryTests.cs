@@ -53,4 +53,26 @@ public class MetricsRegistryTests
         registry.Counter("hoody_x_total", "x");
         await Assert.That(() => registry.Counter("hoody_x_total", "x")).Throws<InvalidOperationException>();
     }
+
+    [Test]
+    public async Task Counters_never_go_down()
+    {
+        var registry = new MetricsRegistry();
+        var counter = registry.Counter("hoody_n_total", "n", "reason");
+        counter.WithLabels("a").Inc(2);
+        await Assert.That(() => counter.WithLabels("a").Inc(-1)).Throws<ArgumentOutOfRangeException>();
+        await Assert.That(() => counter.Inc(-5)).Throws<ArgumentOutOfRangeException>();
+        await Assert.That(registry.Render()).Contains("hoody_n_total{reason=\"a\"} 2\n");
+    }
+
+    [Test]
+    public async Task Before_scrape_callbacks_sample_values()
+    {
+        var registry = new MetricsRegistry();
+        var gauge = registry.Gauge("hoody_depth", "d");
+        var calls = 0;
+        registry.BeforeScrape(() => gauge.Set(++calls * 10));
+        await Assert.That(registry.Render()).Contains("hoody_depth 10\n");
+        await Assert.That(registry.Render()).Contains("hoody_depth 20\n");
+    }
 }
