@@ -86,6 +86,18 @@ internal sealed class Scheduler : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        Plan();
+        _thread = new Thread(Run) { IsBackground = true, Name = "hoody-scheduler" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Plans every enabled schedule from the store at the first occurrence after now. StartAsync does this and
+    /// then starts the thread; tests on a fake clock call it alone and drive <see cref="RunDue"/> themselves.
+    /// </summary>
+    internal void Plan()
+    {
         var all = _store.All();
         lock (_gate)
         {
@@ -114,9 +126,6 @@ internal sealed class Scheduler : IHostedService, IDisposable
             _metrics.Enabled.Set(_entries.Count);
             Log.Started(_log, _entries.Count, all.Count);
         }
-        _thread = new Thread(Run) { IsBackground = true, Name = "hoody-scheduler" };
-        _thread.Start();
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
@@ -149,21 +158,26 @@ internal sealed class Scheduler : IHostedService, IDisposable
     /// <summary>One turn: fire what is due, or sleep until something is (or a change wakes us).</summary>
     internal void Tick()
     {
+        if (!RunDue(out var sleep)) _wake.Wait(sleep);
+    }
+
+    /// <summary>
+    /// Fires every slot due at the clock's now (true), or tells how long until the next one (false). The only
+    /// place time is read for firing decisions, so a fake <see cref="TimeProvider"/> drives it completely.
+    /// </summary>
+    internal bool RunDue(out TimeSpan sleep)
+    {
         List<Firing> due;
-        TimeSpan sleep;
         lock (_gate)
         {
-            _wake.Reset(); // a change after this point sets it again, so the wait below returns at once
+            _wake.Reset(); // a change after this point sets it again, so the caller's wait returns at once
             var now = Now;
             due = TakeDue(now);
             sleep = due.Count > 0 ? TimeSpan.Zero : SleepFrom(now);
         }
-        if (due.Count > 0)
-        {
-            Fire(due);
-            return;
-        }
-        _wake.Wait(sleep);
+        if (due.Count == 0) return false;
+        Fire(due);
+        return true;
     }
 
     private List<Firing> TakeDue(DateTimeOffset now)

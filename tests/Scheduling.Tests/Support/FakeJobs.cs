@@ -7,8 +7,10 @@ using HoodyCurl.Requests.Model;
 
 namespace HoodyCurl.Scheduling.Tests.Support;
 
-internal sealed class FakeJobs : IJobService
+internal sealed class FakeJobs(TimeProvider? clock = null) : IJobService
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private readonly ConcurrentQueue<Submission> _submitted = new();
     private readonly ConcurrentDictionary<string, JobRecord> _jobs = new();
 
@@ -40,12 +42,12 @@ internal sealed class FakeJobs : IJobService
             Status = JobStatus.Pending,
             Method = request.EffectiveMethod,
             Url = request.Url,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = _clock.GetUtcNow(),
             Request = request,
             ScheduleId = origin.ScheduleId,
         };
         _jobs[job.Id] = job;
-        _submitted.Enqueue(new Submission(job.Id, request, origin, DateTimeOffset.UtcNow));
+        _submitted.Enqueue(new Submission(job.Id, request, origin, _clock.GetUtcNow()));
         return Task.FromResult(job);
     }
 

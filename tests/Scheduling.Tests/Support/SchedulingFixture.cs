@@ -4,6 +4,7 @@ using HoodyCurl.Kernel.Db;
 using HoodyCurl.Kernel.Metrics;
 using HoodyCurl.Requests.Model;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HoodyCurl.Scheduling.Tests.Support;
 
@@ -12,20 +13,26 @@ internal sealed class SchedulingFixture : IAsyncDisposable
     private readonly TempDir? _ownDir;
     private bool _started;
 
-    public SchedulingFixture(string? storageDir = null, FakeJobs? jobs = null)
+    /// <summary>
+    /// A scheduler over a fake clock: <see cref="StartAsync"/> only plans (no thread), and <see cref="Advance"/>
+    /// moves the clock and runs every firing that became due, synchronously.
+    /// </summary>
+    public SchedulingFixture(string? storageDir = null, FakeJobs? jobs = null, FakeTimeProvider? clock = null)
     {
         if (storageDir is null) { _ownDir = new TempDir(); storageDir = _ownDir.Path; }
         StorageDir = storageDir;
-        Jobs = jobs ?? new FakeJobs();
+        Clock = clock;
+        Jobs = jobs ?? new FakeJobs(clock);
         Database = new Database(storageDir);
         Store = new ScheduleStore(Database);
         Metrics = new MetricsRegistry();
         ScheduleMetrics = new ScheduleMetrics(Metrics);
-        Scheduler = new Scheduler(Store, Jobs, ScheduleMetrics, Options, NullLogger.Instance, TimeProvider.System);
+        Scheduler = new Scheduler(Store, Jobs, ScheduleMetrics, Options, NullLogger.Instance, (TimeProvider?)clock ?? TimeProvider.System);
         Service = new ScheduleService(Store, Scheduler, new FakeExecutor(), Options, NullLogger.Instance);
     }
 
     public SchedulingOptions Options { get; } = new();
+    public FakeTimeProvider? Clock { get; }
     public string StorageDir { get; }
     public FakeJobs Jobs { get; }
     public Database Database { get; }
@@ -37,9 +44,22 @@ internal sealed class SchedulingFixture : IAsyncDisposable
 
     public async Task<SchedulingFixture> StartAsync()
     {
+        if (Clock is not null)
+        {
+            Scheduler.Plan();
+            return this;
+        }
         await Scheduler.StartAsync(CancellationToken.None);
         _started = true;
         return this;
+    }
+
+    /// <summary>Moves the fake clock by <paramref name="by"/> and runs what became due (each turn until nothing is).</summary>
+    public void Advance(TimeSpan by)
+    {
+        Clock!.Advance(by);
+        for (var turns = 0; Scheduler.RunDue(out _); turns++)
+            if (turns > 10_000) throw new InvalidOperationException("the scheduler keeps finding due firings at one instant");
     }
 
     public ScheduleRecord Create(string cron = "*/1 * * * * *", bool enabled = true, bool skipIfRunning = false, string? timeZone = null,
