@@ -115,8 +115,12 @@ public class JobServiceTests
         await Assert.That(cancelled.CancelRequested).IsTrue();
         gate.SetResult();
         await f.WaitTerminalAsync(blocker.Id);
-        await Task.Delay(100);
-        await Assert.That(executor.Calls).IsEqualTo(1);
+        // One worker, FIFO: a probe submitted now runs after anything still queued, so once it is done the
+        // cancelled job would have run already if it were going to. Waiting on that event, not a sleep.
+        var probe = await f.SubmitAsync();
+        await f.WaitTerminalAsync(probe.Id);
+        await Assert.That(executor.Calls).IsEqualTo(2); // the blocker and the probe, never the cancelled job
+        await Assert.That(f.Service.Get(pending.Id)!.Status).IsEqualTo(JobStatus.Cancelled);
         await Assert.That(f.Worker.Pending).IsEqualTo(0);
         // Cancelling again changes nothing.
         await Assert.That(f.Service.Cancel(pending.Id)).IsEqualTo(CancelResult.AlreadyFinished);

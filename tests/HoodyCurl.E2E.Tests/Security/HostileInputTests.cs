@@ -469,14 +469,28 @@ public class HostileInputTests(HostileEnvironment env)
         // The client promises 100 bytes, sends one and goes away. Nobody is left to answer; the service must not
         // treat it as its own failure (an error line with a stack trace per such request would flood the log).
         var before = env.Sidecar.Output.Split('\n').Count(l => l.Contains(" fail: ", StringComparison.Ordinal));
+        var clients = new List<TcpClient>();
         for (var i = 0; i < 5; i++)
         {
-            using var client = new TcpClient();
+            var client = new TcpClient();
+            clients.Add(client);
             await client.ConnectAsync(IPAddress.Loopback, env.Sidecar.Port);
             await client.GetStream().WriteAsync("POST /api/v1/curl/request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"u8.ToArray());
-            await Task.Delay(100);
         }
-        await Task.Delay(500);
+        // Each request is in the handler now (reading its body). Going away ends them; the server has finished
+        // with a request (and logged whatever it logs) when it closes that connection: wait for each close.
+        var pending = clients.Select(c => (Client: c, Stream: c.GetStream())).ToList();
+        foreach (var c in clients) c.Client.Shutdown(SocketShutdown.Send);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        foreach (var (client, stream) in pending)
+        {
+            var buffer = new byte[4096];
+            using var cts = new CancellationTokenSource(deadline - DateTime.UtcNow);
+            try { while (await stream.ReadAsync(buffer, cts.Token) > 0) { } } // until the server closes
+            catch (IOException) { }
+            catch (OperationCanceledException) { }
+            client.Dispose();
+        }
         var (status, _) = await env.Client.GetJsonAsync("/health");
         await Assert.That(status).IsEqualTo(200);
         var after = env.Sidecar.Output.Split('\n').Where(l => l.Contains(" fail: ", StringComparison.Ordinal)).ToList();
