@@ -39,6 +39,17 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
 
     private ApiError? Precheck(CurlRequest request, out CanonicalUrl? canonical, out SsrfVerdict verdict)
     {
+        try
+        {
+            // Whatever door built the request (a parser, a stored job or schedule, a link, the channel).
+            Validation.RequestRules.CheckHeaderFields(request);
+        }
+        catch (ApiErrorException e)
+        {
+            canonical = null;
+            verdict = SsrfVerdict.AllowedByDefault;
+            return e.Error;
+        }
         verdict = _guard.CheckUrl(request.Url, out canonical);
         if (verdict.Allowed) return null;
         if (verdict.Rule == "invalid_url") return ApiError.Validation("field 'url' is not a valid URL");

@@ -171,6 +171,7 @@ internal sealed class Transfer
         if (Request.MaxFilesize is { } max && _received + data.Length > max)
         {
             TooLarge = true;
+            ForbidReuse();
             return 0;
         }
         _received += data.Length;
@@ -179,7 +180,7 @@ internal sealed class Transfer
         var flush = writer.FlushAsync();
         if (flush.IsCompleted)
         {
-            if (flush.Result.IsCompleted) { ReaderGone = true; return 0; }
+            if (flush.Result.IsCompleted) { ReaderGone = true; ForbidReuse(); return 0; }
         }
         else
         {
@@ -193,6 +194,17 @@ internal sealed class Transfer
         }
         Options.OnProgress?.Invoke(_received, _expected);
         return (nuint)data.Length;
+    }
+
+    /// <summary>
+    /// The connection under a response that did not end cleanly (aborted, refused, cut short) is closed
+    /// when the transfer ends instead of going back to the connection cache: whatever the upstream still
+    /// sends on it would otherwise be read as the answer to the next caller's request (issue 16).
+    /// libcurl reads CURLOPT_FORBID_REUSE when the transfer is done, so setting it mid-transfer holds.
+    /// </summary>
+    public void ForbidReuse()
+    {
+        if (Easy != 0) LibCurl.SetLong(Easy, CurlOpt.FORBID_REUSE, 1);
     }
 
     /// <summary>On the loop thread, after the reader drained the pipe: un-pause the transfer.</summary>

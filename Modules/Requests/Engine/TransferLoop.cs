@@ -149,6 +149,8 @@ internal sealed unsafe class TransferLoop : IDisposable
         {
             info = TransferFacts.Read(easy);
             if (t.Options.CaptureCookies && error is null) cookies = TransferFacts.Cookies(easy);
+            // An unfinished or failed transfer leaves its connection in an unknown state: never reuse it.
+            if (error is not null && _active.ContainsKey(easy)) t.ForbidReuse();
             if (_active.Remove(easy))
             {
                 LibCurl.curl_multi_remove_handle(_multi, easy);
