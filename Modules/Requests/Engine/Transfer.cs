@@ -26,6 +26,8 @@ internal sealed class Transfer
     private readonly TaskCompletionSource<TransferHead> _head = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<TransferResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<HeaderEntry> _headers = new(16);
+    private System.Text.StringBuilder? _fold;
+    private long _headBytes;
     private int _status;
     private bool _headDelivered;
     private bool _paused;
@@ -83,6 +85,12 @@ internal sealed class Transfer
     public bool Finished { get; private set; }
     /// <summary>Set by the open-socket callback when the guard refused an address.</summary>
     public SsrfVerdict? Denial { get; private set; }
+    /// <summary>Most header lines one response head may hold (--max-response-header-count).</summary>
+    public int MaxResponseHeaderCount { get; set; } = RequestsOptions.DefaultMaxResponseHeaderCount;
+    /// <summary>Most bytes one response head may hold (--max-response-header-bytes).</summary>
+    public long MaxResponseHeaderBytes { get; set; } = RequestsOptions.DefaultMaxResponseHeaderBytes;
+    /// <summary>Why the header callback refused the response head (502 UPSTREAM_HEADERS_TOO_LARGE), or null.</summary>
+    public string? HeadRefusal { get; private set; }
     /// <summary>Set when the write callback refused more bytes than max_filesize.</summary>
     public bool TooLarge { get; private set; }
     /// <summary>Set when the body reader went away (completed the pipe) mid-transfer.</summary>
@@ -103,32 +111,64 @@ internal sealed class Transfer
 
     // ---- header callback (loop thread) ----------------------------------------------------------
 
-    public void OnHeaderLine(ReadOnlySpan<byte> line)
+    /// <summary>
+    /// One header line of a response (libcurl hands them over one by one, interim and redirect heads
+    /// included). Linear in the size of the head whatever its shape: a run of obsolete folded lines
+    /// (obs-fold) grows one builder instead of re-concatenating the value per line. Returns false to
+    /// abort the transfer when one response's head goes past --max-response-header-count lines or
+    /// --max-response-header-bytes bytes (502 UPSTREAM_HEADERS_TOO_LARGE).
+    /// </summary>
+    public bool OnHeaderLine(ReadOnlySpan<byte> line)
     {
-        if (_headDelivered) return; // trailers: ignored
+        if (_headDelivered) return true; // trailers: ignored
+        _headBytes += line.Length;
+        if (_headBytes > MaxResponseHeaderBytes)
+            return RefuseHead($"the upstream's response head is larger than {MaxResponseHeaderBytes} bytes (--max-response-header-bytes)");
         var text = System.Text.Encoding.Latin1.GetString(line).TrimEnd('\r', '\n');
         if (text.StartsWith("HTTP/", StringComparison.Ordinal))
         {
             // A new response (1xx, redirect hop, auth round): start over.
             _headers = new List<HeaderEntry>(16);
+            _fold = null;
+            _headBytes = line.Length;
             var space = text.IndexOf(' ');
             _status = space > 0 && text.Length >= space + 4 && int.TryParse(text.AsSpan(space + 1, 3), out var s) ? s : 0;
-            return;
+            return true;
         }
         if (text.Length == 0)
         {
+            EndFold();
             if (IsFinalResponse()) DeliverHead();
-            return;
+            return true;
         }
         if (text[0] is ' ' or '\t' && _headers.Count > 0)
         {
-            var last = _headers[^1]; // obsolete line folding: append to the previous value
-            _headers[^1] = last with { Value = last.Value + " " + text.Trim() };
-            return;
+            // Obsolete line folding: the line continues the previous value.
+            _fold ??= new System.Text.StringBuilder(_headers[^1].Value);
+            _fold.Append(' ').Append(text.AsSpan().Trim());
+            return true;
         }
+        EndFold();
         var colon = text.IndexOf(':');
-        if (colon <= 0) return;
+        if (colon <= 0) return true;
+        if (_headers.Count >= MaxResponseHeaderCount)
+            return RefuseHead($"the upstream's response has more than {MaxResponseHeaderCount} header lines (--max-response-header-count)");
         _headers.Add(new HeaderEntry(text[..colon].Trim(), text[(colon + 1)..].Trim()));
+        return true;
+    }
+
+    private void EndFold()
+    {
+        if (_fold is null) return;
+        _headers[^1] = _headers[^1] with { Value = _fold.ToString() };
+        _fold = null;
+    }
+
+    private bool RefuseHead(string message)
+    {
+        HeadRefusal = message;
+        ForbidReuse();
+        return false;
     }
 
     /// <summary>
@@ -149,6 +189,7 @@ internal sealed class Transfer
     private void DeliverHead()
     {
         if (_headDelivered) return;
+        EndFold();
         _headDelivered = true;
         var effectiveUrl = LibCurl.GetString(Easy, CurlInfo.EFFECTIVE_URL) ?? Request.Url;
         var status = _status;

@@ -180,6 +180,7 @@ internal sealed unsafe class TransferLoop : IDisposable
     {
         if (t.Denial is { } denial) return SsrfError.Blocked(denial);
         if (t.Cancelled || t.ReaderGone) return Cancelled;
+        if (t.HeadRefusal is { } refusal) return new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge, refusal);
         if (t.TooLarge || code == CurlCode.FILESIZE_EXCEEDED)
             return new ApiError(502, Kernel.Errors.ErrorCodes.ResponseTooLarge, $"the response is larger than max_filesize ({t.Request.MaxFilesize} bytes)");
         if (code == CurlCode.OK) return null;

@@ -11,19 +11,20 @@ public static class ResponseHeaders
     public static bool IsHopByHop(string name) => name.ToLowerInvariant() is
         "connection" or "keep-alive" or "proxy-connection" or "transfer-encoding" or "te" or "trailer" or "upgrade";
 
+    /// <summary>Linear in the number of headers: repeats are joined in one builder per name.</summary>
     public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
     {
         w.WriteStartObject(propertyName);
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, System.Text.StringBuilder>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var h in headers)
         {
             var key = h.Name.ToLowerInvariant();
             if (key == "set-cookie") continue;
-            if (seen.TryGetValue(key, out var existing)) seen[key] = existing + ", " + h.Value;
-            else { seen[key] = h.Value; order.Add(key); }
+            if (seen.TryGetValue(key, out var existing)) existing.Append(", ").Append(h.Value);
+            else { seen[key] = new System.Text.StringBuilder(h.Value); order.Add(key); }
         }
-        foreach (var key in order) w.WriteString(key, seen[key]);
+        foreach (var key in order) w.WriteString(key, seen[key].ToString());
         w.WriteEndObject();
     }
 
