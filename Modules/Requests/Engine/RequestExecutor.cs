@@ -35,7 +35,14 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         Log.EngineStarted(logger, CurlRuntime.Version, _loops.Length);
     }
 
-    public ApiError? Precheck(CurlRequest request) => Precheck(request, out _, out _);
+    /// <summary>The check of a request that will run later (async submit, schedule create): refusals are logged like a sync one's.</summary>
+    public ApiError? Precheck(CurlRequest request)
+    {
+        var refused = Precheck(request, out var canonical, out var verdict);
+        if (refused?.Code == ErrorCodes.SsrfBlocked)
+            Log.SsrfDenied(_logger, "submit", verdict.Rule, verdict.Address, canonical is null ? "-" : $"{canonical.Scheme}://{canonical.Host}:{canonical.Port}");
+        return refused;
+    }
 
     private ApiError? Precheck(CurlRequest request, out CanonicalUrl? canonical, out SsrfVerdict verdict)
     {

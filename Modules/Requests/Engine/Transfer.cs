@@ -28,6 +28,7 @@ internal sealed class Transfer
     private List<HeaderEntry> _headers = new(16);
     private System.Text.StringBuilder? _fold;
     private long _headBytes;
+    private bool _redirectSeen;
     private int _status;
     private bool _headDelivered;
     private bool _paused;
@@ -62,8 +63,9 @@ internal sealed class Transfer
     public bool Cancelled { get; private set; }
     /// <summary>
     /// libcurl's CURLcode for the finished transfer (0 = OK), -1 before it finished. CURLE_UNSUPPORTED_PROTOCOL
-    /// is an SSRF denial: the pre-check let only http and https through, so libcurl refused a redirect to another
-    /// scheme (REDIR_PROTOCOLS_STR). Recording it as <see cref="Denial"/> gives it the 403, the metric and the log
+    /// after a redirect is an SSRF denial: the pre-check let only http and https through, so libcurl refused a
+    /// redirect to another scheme (REDIR_PROTOCOLS_STR). Without a redirect it is an answer that is not HTTP
+    /// (HTTP/0.9, status 000), which <see cref="TransferLoop"/> reports as 502. Recording it as <see cref="Denial"/> gives it the 403, the metric and the log
     /// line that name the rule, like every other denial.
     /// </summary>
     public int CurlResult
@@ -72,7 +74,7 @@ internal sealed class Transfer
         set
         {
             _curlResult = value;
-            if (value == CurlCode.UNSUPPORTED_PROTOCOL && Denial is null)
+            if (value == CurlCode.UNSUPPORTED_PROTOCOL && Denial is null && _redirectSeen)
             {
                 var detail = ErrorBuffer != 0 ? Marshal.PtrToStringUTF8(ErrorBuffer) : null;
                 Denial = new SsrfVerdict(false, SsrfRules.Scheme, null)
@@ -89,8 +91,8 @@ internal sealed class Transfer
     public int MaxResponseHeaderCount { get; set; } = RequestsOptions.DefaultMaxResponseHeaderCount;
     /// <summary>Most bytes one response head may hold (--max-response-header-bytes).</summary>
     public long MaxResponseHeaderBytes { get; set; } = RequestsOptions.DefaultMaxResponseHeaderBytes;
-    /// <summary>Why the header callback refused the response head (502 UPSTREAM_HEADERS_TOO_LARGE), or null.</summary>
-    public string? HeadRefusal { get; private set; }
+    /// <summary>Why the header callback refused the response head (a 502), or null.</summary>
+    public ApiError? HeadRefusal { get; private set; }
     /// <summary>Set when the write callback refused more bytes than max_filesize.</summary>
     public bool TooLarge { get; private set; }
     /// <summary>Set when the body reader went away (completed the pipe) mid-transfer.</summary>
@@ -123,7 +125,7 @@ internal sealed class Transfer
         if (_headDelivered) return true; // trailers: ignored
         _headBytes += line.Length;
         if (_headBytes > MaxResponseHeaderBytes)
-            return RefuseHead($"the upstream's response head is larger than {MaxResponseHeaderBytes} bytes (--max-response-header-bytes)");
+            return RefuseHead($"the upstream's response head is larger than {MaxResponseHeaderBytes} bytes (--max-response-header-bytes)", Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge);
         var text = System.Text.Encoding.Latin1.GetString(line).TrimEnd('\r', '\n');
         if (text.StartsWith("HTTP/", StringComparison.Ordinal))
         {
@@ -138,7 +140,12 @@ internal sealed class Transfer
         if (text.Length == 0)
         {
             EndFold();
+            // Nobody here asked to switch protocols (callers cannot send Upgrade): the bytes after a 101
+            // are not an HTTP response, and the connection is not one to reuse.
+            if (_status == 101)
+                return RefuseHead("the upstream answered 101 Switching Protocols to a request that did not ask to upgrade", Kernel.Errors.ErrorCodes.UpstreamError);
             if (IsFinalResponse()) DeliverHead();
+            else if (_status is >= 300 and < 400) _redirectSeen = true;
             return true;
         }
         if (text[0] is ' ' or '\t' && _headers.Count > 0)
@@ -152,7 +159,7 @@ internal sealed class Transfer
         var colon = text.IndexOf(':');
         if (colon <= 0) return true;
         if (_headers.Count >= MaxResponseHeaderCount)
-            return RefuseHead($"the upstream's response has more than {MaxResponseHeaderCount} header lines (--max-response-header-count)");
+            return RefuseHead($"the upstream's response has more than {MaxResponseHeaderCount} header lines (--max-response-header-count)", Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge);
         _headers.Add(new HeaderEntry(text[..colon].Trim(), text[(colon + 1)..].Trim()));
         return true;
     }
@@ -164,9 +171,9 @@ internal sealed class Transfer
         _fold = null;
     }
 
-    private bool RefuseHead(string message)
+    private bool RefuseHead(string message, string code)
     {
-        HeadRefusal = message;
+        HeadRefusal = new ApiError(502, code, message);
         ForbidReuse();
         return false;
     }

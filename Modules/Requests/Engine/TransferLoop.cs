@@ -180,7 +180,7 @@ internal sealed unsafe class TransferLoop : IDisposable
     {
         if (t.Denial is { } denial) return SsrfError.Blocked(denial);
         if (t.Cancelled || t.ReaderGone) return Cancelled;
-        if (t.HeadRefusal is { } refusal) return new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge, refusal);
+        if (t.HeadRefusal is { } refusal) return refusal;
         if (t.TooLarge || code == CurlCode.FILESIZE_EXCEEDED)
             return new ApiError(502, Kernel.Errors.ErrorCodes.ResponseTooLarge, $"the response is larger than max_filesize ({t.Request.MaxFilesize} bytes)");
         if (code == CurlCode.OK) return null;
@@ -189,7 +189,9 @@ internal sealed unsafe class TransferLoop : IDisposable
         return code switch
         {
             CurlCode.OPERATION_TIMEDOUT => new ApiError(504, Kernel.Errors.ErrorCodes.UpstreamTimeout, "upstream timed out: " + text),
-            CurlCode.UNSUPPORTED_PROTOCOL => new ApiError(403, Kernel.Errors.ErrorCodes.SsrfBlocked, "blocked by the SSRF guard: only http and https are allowed (" + text + ")"),
+            // Not after a redirect (that one is a Denial above): the answer was not HTTP at all.
+            CurlCode.UNSUPPORTED_PROTOCOL => new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamError,
+                "the upstream's answer is not a valid HTTP/1.x response (HTTP/0.9 or a bad status line): " + text),
             _ => new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamError, text),
         };
     }

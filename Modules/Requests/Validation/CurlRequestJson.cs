@@ -95,7 +95,7 @@ public static class CurlRequestJson
                 case "save_path": r = r with { SavePath = RequestRules.SavePath(Str(p)) }; break;
                 case "response": r = r with { Response = RequestRules.ResponseMode(Str(p)) }; break;
                 case "mode": r = r with { Mode = RequestRules.ExecutionMode(Str(p)) }; break;
-                case "job_name": r = r with { JobName = Str(p) }; break;
+                case "job_name": r = r with { JobName = flavor == CurlRequestJsonFlavor.Api ? RequestRules.JobName(Str(p)) : Str(p) }; break;
                 case "session_id": r = r with { SessionId = RequestRules.SessionId(Str(p)) }; break;
                 case "retry_count": r = r with { RetryCount = Int(p, 0, limits.MaxRetryCount) }; break;
                 case "retry_delay": r = r with { RetryDelay = Int(p, 0, limits.MaxRetryDelaySecs) }; break;

@@ -33,7 +33,7 @@ public static class GetBridgeQuery
                 case "save_path": r = r with { SavePath = RequestRules.SavePath(value) }; break;
                 case "insecure": r = r with { Insecure = Bool(key, value) }; break;
                 case "compressed": r = r with { Compressed = Bool(key, value) }; break;
-                case "job_name": r = r with { JobName = Empty(value) }; break;
+                case "job_name": r = r with { JobName = RequestRules.JobName(Empty(value)) }; break;
                 case "data" or "body": data = value; break;
                 case "json": json = value; break;
                 case "data_base64" or "body_base64": dataBase64 = value; break;

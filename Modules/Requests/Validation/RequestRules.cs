@@ -62,6 +62,15 @@ public static partial class RequestRules
         return value;
     }
 
+    /// <summary>Longest `job_name` (and schedule/link `name`), in characters.</summary>
+    public const int MaxNameLength = 256;
+
+    public static string? JobName(string? value)
+    {
+        if (value is not null && value.Length > MaxNameLength) throw Fail($"field 'job_name' must be at most {MaxNameLength} characters");
+        return value;
+    }
+
     [GeneratedRegex(@"^[A-Za-z0-9._:@-]{1,128}$")]
     private static partial Regex SessionIdPattern();
 
@@ -69,8 +78,9 @@ public static partial class RequestRules
     public static string? SessionId(string? value)
     {
         if (value is null) return null;
-        if (!SessionIdPattern().IsMatch(value))
-            throw Fail("field 'session_id' must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -");
+        // "." and ".." match the pattern but name no jar that could ever be read or deleted.
+        if (!SessionIdPattern().IsMatch(value) || value is "." or "..")
+            throw Fail("field 'session_id' must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -, and not '.' or '..'");
         return value;
     }
 
