@@ -18,7 +18,8 @@ internal static class Server
     public static async Task<int> RunAsync(ParseResult flags, IModule[] modules)
     {
         var settings = HostSettings.FromFlags(flags);
-        Directory.CreateDirectory(settings.StorageDir);
+        // 0700 like every folder inside it: the database and bodies hold secrets (decisions D9).
+        HoodyCurl.Kernel.Db.DurableFile.CreateDirectory(settings.StorageDir);
         var startedAt = DateTimeOffset.UtcNow;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions

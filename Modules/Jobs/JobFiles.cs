@@ -17,7 +17,26 @@ internal sealed class JobFiles(string storageDir)
     {
         if (!System.IO.Directory.Exists(Root)) DurableFile.CreateDirectory(Root);
         DurableFile.CreateDirectory(Directory(jobId));
+        CheckContained(jobId);
         return DurableFile.CreateTemp(Body(jobId));
+    }
+
+    /// <summary>
+    /// Opens a job's body for reading. Containment like Storage's: neither jobs/ nor jobs/{id} may be a
+    /// symlink, and the body itself is opened with O_NOFOLLOW, so a link planted there is refused
+    /// (IOException) instead of serving whatever it points to.
+    /// </summary>
+    public FileStream OpenBody(string jobId)
+    {
+        CheckContained(jobId);
+        return DurableFile.OpenReadNoFollow(Body(jobId));
+    }
+
+    private void CheckContained(string jobId)
+    {
+        if (!Ids.IsUuid(jobId)) throw new IOException($"'{jobId}' is not a job id");
+        if (DurableFile.IsLink(Root) || DurableFile.IsLink(Directory(jobId)))
+            throw new IOException($"{Directory(jobId)} leaves the jobs folder through a symlink: refused");
     }
 
     public void Delete(string jobId)

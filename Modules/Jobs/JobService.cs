@@ -159,7 +159,10 @@ internal sealed class JobService : IJobService, IAsyncJobSubmitter
         if (response.BodyBytes == 0) return [];
         try
         {
-            return File.ReadAllBytes(_files.Body(job.Id));
+            using var body = _files.OpenBody(job.Id);
+            var bytes = new byte[body.Length];
+            body.ReadExactly(bytes);
+            return bytes;
         }
         catch (IOException)
         {

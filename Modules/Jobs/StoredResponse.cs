@@ -114,20 +114,22 @@ public static class HeaderMap
     /// </summary>
     public static List<KeyValuePair<string, string>> Build(IReadOnlyList<HeaderEntry> headers)
     {
-        var map = new List<KeyValuePair<string, string>>(headers.Count);
+        // One builder per name keeps this linear however often a name repeats.
+        var order = new List<(string Name, System.Text.StringBuilder Value)>(headers.Count);
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var h in headers)
         {
             var name = h.Name.ToLowerInvariant();
             if (name == "set-cookie") continue;
-            if (index.TryGetValue(name, out var at))
-                map[at] = new(name, map[at].Value + ", " + h.Value);
+            if (index.TryGetValue(name, out var at)) order[at].Value.Append(", ").Append(h.Value);
             else
             {
-                index[name] = map.Count;
-                map.Add(new(name, h.Value));
+                index[name] = order.Count;
+                order.Add((name, new System.Text.StringBuilder(h.Value)));
             }
         }
+        var map = new List<KeyValuePair<string, string>>(order.Count);
+        foreach (var (name, value) in order) map.Add(new(name, value.ToString()));
         return map;
     }
 }

@@ -16,7 +16,8 @@ public sealed class RequestsModule : IModule
 {
     private Option<int> _threads = null!, _perOrigin = null!, _global = null!, _defaultTimeout = null!, _asyncTimeout = null!,
         _maxTimeout = null!, _syncWait = null!, _maxSync = null!, _urlLength = null!, _headerCount = null!, _headerBytes = null!, _jsonDepth = null!;
-    private Option<long> _maxBody = null!, _maxBuffer = null!;
+    private Option<long> _maxBody = null!, _maxBuffer = null!, _responseHeaderBytes = null!;
+    private Option<int> _responseHeaderCount = null!;
     private Option<string[]> _allow = null!, _deny = null!, _resolve = null!;
     private Option<bool> _allowPrivate = null!;
     private Option<string?> _upstreamProxy = null!;
@@ -29,6 +30,8 @@ public sealed class RequestsModule : IModule
         _global = FlagReader.Define(command, "--pool-global", "Idle libcurl handles kept in all", d.PoolGlobal);
         _maxBody = FlagReader.Define(command, "--max-request-body-bytes", "Largest accepted request body, in bytes (413 beyond)", d.MaxRequestBodyBytes);
         _maxBuffer = FlagReader.Define(command, "--max-response-buffer-bytes", "Largest upstream body buffered for response=json, in bytes (502 RESPONSE_TOO_LARGE beyond)", d.MaxResponseBufferBytes);
+        _responseHeaderCount = FlagReader.Define(command, "--max-response-header-count", "Most header lines one upstream response may send (502 UPSTREAM_HEADERS_TOO_LARGE beyond)", d.MaxResponseHeaderCount);
+        _responseHeaderBytes = FlagReader.Define(command, "--max-response-header-bytes", "Most bytes of headers one upstream response may send (502 UPSTREAM_HEADERS_TOO_LARGE beyond)", d.MaxResponseHeaderBytes);
         _defaultTimeout = FlagReader.Define(command, "--default-timeout-secs", "Transfer timeout of a sync request without 'timeout'", d.DefaultTimeoutSecs);
         _asyncTimeout = FlagReader.Define(command, "--default-async-timeout-secs", "Transfer timeout of an async job without 'timeout'", d.DefaultAsyncTimeoutSecs);
         _maxTimeout = FlagReader.Define(command, "--max-timeout-secs", "Highest 'timeout'/'connect_timeout' a request may ask for (larger values are capped)", d.Limits.MaxTimeoutSecs);
@@ -61,6 +64,8 @@ public sealed class RequestsModule : IModule
             PoolGlobal = FlagReader.Positive(flags, _global),
             MaxRequestBodyBytes = FlagReader.Positive(flags, _maxBody),
             MaxResponseBufferBytes = FlagReader.Positive(flags, _maxBuffer),
+            MaxResponseHeaderCount = FlagReader.Positive(flags, _responseHeaderCount),
+            MaxResponseHeaderBytes = FlagReader.Positive(flags, _responseHeaderBytes),
             DefaultTimeoutSecs = FlagReader.Positive(flags, _defaultTimeout),
             DefaultAsyncTimeoutSecs = FlagReader.Positive(flags, _asyncTimeout),
             MaxSyncWaitSecs = FlagReader.Positive(flags, _syncWait),

@@ -18,6 +18,12 @@ public sealed record RequestsOptions
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
     /// <summary>--max-response-buffer-bytes: largest upstream body buffered for the json envelope. Default 64 MiB.</summary>
     public long MaxResponseBufferBytes { get; init; } = 64 * 1024 * 1024;
+    /// <summary>--max-response-header-count: most header lines one upstream response head may hold. Default 1000.</summary>
+    public int MaxResponseHeaderCount { get; init; } = DefaultMaxResponseHeaderCount;
+    /// <summary>--max-response-header-bytes: most bytes one upstream response head may hold. Default 256 KiB.</summary>
+    public long MaxResponseHeaderBytes { get; init; } = DefaultMaxResponseHeaderBytes;
+    internal const int DefaultMaxResponseHeaderCount = 1000;
+    internal const long DefaultMaxResponseHeaderBytes = 256 * 1024;
     /// <summary>--default-timeout-secs: transfer timeout of a sync request without `timeout`. Default 30.</summary>
     public int DefaultTimeoutSecs { get; init; } = 30;
     /// <summary>--default-async-timeout-secs: transfer timeout of an async job without `timeout`. Default 300.</summary>

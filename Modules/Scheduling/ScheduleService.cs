@@ -22,13 +22,20 @@ internal sealed class ScheduleService(ScheduleStore store, Scheduler scheduler, 
         var name = draft.Name ?? draft.Request.JobName;
         if (name is not null && name.Length > options.MaxNameLength)
             throw new ApiErrorException(ApiError.Validation($"field 'name' must be at most {options.MaxNameLength} characters"));
+        var timetable = new Timetable(expression, zone);
+        if (ShortestGap(timetable, scheduler.Now) is { } gap && gap < TimeSpan.FromSeconds(options.MinIntervalSecs))
+            throw new ApiErrorException(ApiError.Validation(
+                $"field 'cron' fires every {gap.TotalSeconds:0.###} s; the shortest allowed interval is {options.MinIntervalSecs} s (--min-schedule-interval-secs)"));
         if (executor.Precheck(draft.Request) is { } refused) throw new ApiErrorException(refused);
 
-        var timetable = new Timetable(expression, zone);
         ScheduleRecord schedule;
         lock (scheduler.Gate)
         {
             var now = scheduler.Now;
+            // Checked under the gate, so parallel creates cannot pass the cap together.
+            if (store.List(1, 1).Total >= options.MaxSchedules)
+                throw new ApiErrorException(new ApiError(409, TooManySchedules,
+                    $"there are already {options.MaxSchedules} schedules (--max-schedules); delete one first"));
             var next = draft.Enabled ? timetable.Next(now) : null;
             schedule = new ScheduleRecord
             {
@@ -47,6 +54,27 @@ internal sealed class ScheduleService(ScheduleStore store, Scheduler scheduler, 
         }
         Log.Created(log, schedule.Id, schedule.Cron, schedule.TimeZone, schedule.Enabled, Format(schedule.NextRun));
         return schedule;
+    }
+
+    public const string TooManySchedules = "TOO_MANY_SCHEDULES";
+
+    /// <summary>
+    /// The shortest gap between consecutive firings among the next ones (a cron's gaps repeat within a
+    /// day at most, but irregular seconds lists like "0,1 * * * * *" show up in the first few).
+    /// </summary>
+    internal static TimeSpan? ShortestGap(Timetable timetable, DateTimeOffset from)
+    {
+        TimeSpan? shortest = null;
+        var previous = timetable.Next(from);
+        for (var i = 0; i < 120 && previous is { } p; i++)
+        {
+            var next = timetable.Next(p);
+            if (next is not { } n) break;
+            var gap = n - p;
+            if (shortest is null || gap < shortest) shortest = gap;
+            previous = n;
+        }
+        return shortest;
     }
 
     public ScheduleRecord? Get(string id) => Ids.IsUuid(id) ? store.Get(id) : null;

@@ -19,18 +19,27 @@ namespace HoodyCurl.Scheduling;
 public sealed class SchedulingModule : IModule
 {
     private Option<bool>? _noSchedules;
+    private Option<int>? _maxSchedules, _minInterval;
     private SchedulingOptions? _options;
 
     public void AddFlags(Command command)
     {
         _noSchedules = FlagReader.DefineSwitch(command, "--no-schedules",
             "Turn the scheduler off: no schedule fires and every /api/v1/curl/schedule route answers 404");
+        var d = new SchedulingOptions();
+        _maxSchedules = FlagReader.Define(command, "--max-schedules", "Most schedules that may exist at once (409 TOO_MANY_SCHEDULES beyond)", d.MaxSchedules);
+        _minInterval = FlagReader.Define(command, "--min-schedule-interval-secs", "Shortest gap a schedule's cron may leave between two firings, in seconds", d.MinIntervalSecs);
     }
 
     public void AddServices(IServiceCollection services, ParseResult flags)
     {
-        if (_noSchedules is null) throw new InvalidOperationException("AddFlags must run before AddServices");
-        _options = new SchedulingOptions { Enabled = !flags.GetValue(_noSchedules) };
+        if (_noSchedules is null || _maxSchedules is null || _minInterval is null) throw new InvalidOperationException("AddFlags must run before AddServices");
+        _options = new SchedulingOptions
+        {
+            Enabled = !flags.GetValue(_noSchedules),
+            MaxSchedules = FlagReader.Positive(flags, _maxSchedules),
+            MinIntervalSecs = FlagReader.Positive(flags, _minInterval),
+        };
         Register(services, _options);
     }
 

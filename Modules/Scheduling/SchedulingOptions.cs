@@ -15,6 +15,15 @@ public sealed record SchedulingOptions
     /// <summary>Longest accepted schedule `name`, in characters. Default 256.</summary>
     public int MaxNameLength { get; init; } = 256;
 
+    /// <summary>--max-schedules: most schedules that may exist at once (409 TOO_MANY_SCHEDULES beyond). Default 1000.</summary>
+    public int MaxSchedules { get; init; } = 1000;
+
+    /// <summary>
+    /// --min-schedule-interval-secs: shortest gap a schedule's cron may leave between two firings
+    /// (400 VALIDATION_ERROR below it). Default 1 second.
+    /// </summary>
+    public int MinIntervalSecs { get; init; } = 1;
+
     /// <summary>
     /// Longest the scheduler sleeps in one go even when nothing is due sooner, so a wall-clock jump
     /// (NTP step, suspended VM) is noticed within this time. Default 60 seconds.

@@ -63,10 +63,10 @@ internal sealed partial class SessionStore : ISessionStore
     private static partial Regex IdPattern();
 
     /// <summary>Session ids of decisions D13: 1 to 128 of A-Z a-z 0-9 . _ : @ -.</summary>
-    public static bool IsValidId(string id) => IdPattern().IsMatch(id);
+    public static bool IsValidId(string id) => IdPattern().IsMatch(id) && id is not ("." or "..");
 
     public static ApiError InvalidId() =>
-        ApiError.Validation("session id must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -");
+        ApiError.Validation("session id must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -, and not '.' or '..'");
 
     public static ApiError Tombstoned(string id) => ApiError.NotFound(ErrorCodes.SessionNotFound, $"Session not found: {id} (tombstoned)");
 

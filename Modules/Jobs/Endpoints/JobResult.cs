@@ -26,16 +26,17 @@ internal static class JobResult
         var job = service.Get(JobsEndpoints.Id(context)) ?? throw new ApiErrorException(JobsEndpoints.NotFound);
         if (job.Status != JobStatus.Completed || job.Response is not { } stored) throw new ApiErrorException(NotReady);
 
-        var path = service.Files.Body(job.Id);
-        long length;
+        FileStream body;
         try
         {
-            length = new FileInfo(path).Length;
+            body = service.Files.OpenBody(job.Id); // O_NOFOLLOW: a symlink planted there is refused
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ApiErrorException(Missing);
         }
+        await using var _ = body.ConfigureAwait(false);
+        var length = body.Length;
 
         var response = context.Response;
         response.StatusCode = stored.StatusCode is >= 200 and <= 599 ? stored.StatusCode : StatusCodes.Status502BadGateway;
@@ -72,7 +73,22 @@ internal static class JobResult
         if (count == 0 || HttpMethods.IsHead(context.Request.Method)) return;
         try
         {
-            await response.SendFileAsync(path, offset, count, context.RequestAborted).ConfigureAwait(false);
+            body.Position = offset;
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                for (var left = count; left > 0;)
+                {
+                    var read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), context.RequestAborted).ConfigureAwait(false);
+                    if (read == 0) break;
+                    await response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
+                    left -= read;
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

@@ -29,9 +29,12 @@ public static partial class DurableFile
     /// </summary>
     public static FileStream CreateTemp(string path)
     {
+        // A leftover (or a planted symlink) is removed, then the file is created with O_EXCL, which never
+        // follows a symlink: nothing is written through a link to somewhere else.
+        File.Delete(TempPathFor(path));
         var options = new FileStreamOptions
         {
-            Mode = FileMode.Create,
+            Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
             Share = FileShare.None,
             BufferSize = 0,
@@ -70,7 +73,31 @@ public static partial class DurableFile
         }
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading with O_NOFOLLOW: a symlink in its place is refused
+    /// (IOException), never followed. FileNotFoundException when it does not exist.
+    /// </summary>
+    public static FileStream OpenReadNoFollow(string path)
+    {
+        if (OperatingSystem.IsWindows()) return File.OpenRead(path);
+        var fd = Open(path, ORdOnly | ONoFollow | OCloExec);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == ENoEnt) throw new FileNotFoundException($"{path} does not exist", path);
+            throw new IOException(errno == ELoop ? $"{path} is a symlink: refused" : $"cannot open {path} (errno {errno})", errno);
+        }
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 0);
+    }
+
+    /// <summary>True when <paramref name="path"/> exists and is a symlink (checked without following it).</summary>
+    public static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+
     private const int ORdOnly = 0;
+    private const int ONoFollow = 0x20000; // Linux x86-64/arm64 O_NOFOLLOW
+    private const int OCloExec = 0x80000;
+    private const int ENoEnt = 2;
+    private const int ELoop = 40;
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);

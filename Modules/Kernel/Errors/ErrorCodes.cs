@@ -11,6 +11,7 @@ public static class ErrorCodes
     public const string UpstreamTimeout = "UPSTREAM_TIMEOUT";
     public const string UpstreamError = "UPSTREAM_ERROR";
     public const string ResponseTooLarge = "RESPONSE_TOO_LARGE";
+    public const string UpstreamHeadersTooLarge = "UPSTREAM_HEADERS_TOO_LARGE";
     public const string NotFound = "NOT_FOUND";
     public const string Internal = "INTERNAL_ERROR";
     public const string StorageError = "STORAGE_ERROR";

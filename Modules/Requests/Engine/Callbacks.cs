@@ -49,8 +49,7 @@ internal static unsafe class Callbacks
         try
         {
             var length = checked((int)(size * count));
-            Transfer.FromUserData(userData).OnHeaderLine(new ReadOnlySpan<byte>(data, length));
-            return (nuint)length;
+            return Transfer.FromUserData(userData).OnHeaderLine(new ReadOnlySpan<byte>(data, length)) ? (nuint)length : 0;
         }
         catch (Exception)
         {

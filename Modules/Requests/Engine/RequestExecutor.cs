@@ -36,10 +36,28 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         if (options.Proxy is { } proxy) Log.UpstreamProxyInUse(logger, proxy.Display);
     }
 
-    public ApiError? Precheck(CurlRequest request) => Precheck(request, out _, out _);
+    /// <summary>The check of a request that will run later (async submit, schedule create): refusals are logged like a sync one's.</summary>
+    public ApiError? Precheck(CurlRequest request)
+    {
+        var refused = Precheck(request, out var canonical, out var verdict);
+        if (refused?.Code == ErrorCodes.SsrfBlocked)
+            Log.SsrfDenied(_logger, "submit", verdict.Rule, verdict.Address, canonical is null ? "-" : $"{canonical.Scheme}://{canonical.Host}:{canonical.Port}");
+        return refused;
+    }
 
     private ApiError? Precheck(CurlRequest request, out CanonicalUrl? canonical, out SsrfVerdict verdict)
     {
+        try
+        {
+            // Whatever door built the request (a parser, a stored job or schedule, a link, the channel).
+            Validation.RequestRules.CheckHeaderFields(request);
+        }
+        catch (ApiErrorException e)
+        {
+            canonical = null;
+            verdict = SsrfVerdict.AllowedByDefault;
+            return e.Error;
+        }
         verdict = _guard.CheckUrl(request.Url, out canonical);
         if (verdict.Allowed) return null;
         if (verdict.Rule == "invalid_url") return ApiError.Validation("field 'url' is not a valid URL");

@@ -26,6 +26,9 @@ internal sealed class Transfer
     private readonly TaskCompletionSource<TransferHead> _head = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<TransferResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<HeaderEntry> _headers = new(16);
+    private System.Text.StringBuilder? _fold;
+    private long _headBytes;
+    private bool _redirectSeen;
     private int _status;
     private bool _headDelivered;
     private bool _paused;
@@ -66,8 +69,9 @@ internal sealed class Transfer
     public bool Cancelled { get; private set; }
     /// <summary>
     /// libcurl's CURLcode for the finished transfer (0 = OK), -1 before it finished. CURLE_UNSUPPORTED_PROTOCOL
-    /// is an SSRF denial: the pre-check let only http and https through, so libcurl refused a redirect to another
-    /// scheme (REDIR_PROTOCOLS_STR). Recording it as <see cref="Denial"/> gives it the 403, the metric and the log
+    /// after a redirect is an SSRF denial: the pre-check let only http and https through, so libcurl refused a
+    /// redirect to another scheme (REDIR_PROTOCOLS_STR). Without a redirect it is an answer that is not HTTP
+    /// (HTTP/0.9, status 000), which <see cref="TransferLoop"/> reports as 502. Recording it as <see cref="Denial"/> gives it the 403, the metric and the log
     /// line that name the rule, like every other denial.
     /// </summary>
     public int CurlResult
@@ -76,7 +80,7 @@ internal sealed class Transfer
         set
         {
             _curlResult = value;
-            if (value == CurlCode.UNSUPPORTED_PROTOCOL && Denial is null)
+            if (value == CurlCode.UNSUPPORTED_PROTOCOL && Denial is null && _redirectSeen)
             {
                 var detail = ErrorBuffer != 0 ? Marshal.PtrToStringUTF8(ErrorBuffer) : null;
                 Denial = new SsrfVerdict(false, SsrfRules.Scheme, null)
@@ -89,6 +93,12 @@ internal sealed class Transfer
     public bool Finished { get; private set; }
     /// <summary>Set by the open-socket callback when the guard refused an address.</summary>
     public SsrfVerdict? Denial { get; private set; }
+    /// <summary>Most header lines one response head may hold (--max-response-header-count).</summary>
+    public int MaxResponseHeaderCount { get; set; } = RequestsOptions.DefaultMaxResponseHeaderCount;
+    /// <summary>Most bytes one response head may hold (--max-response-header-bytes).</summary>
+    public long MaxResponseHeaderBytes { get; set; } = RequestsOptions.DefaultMaxResponseHeaderBytes;
+    /// <summary>Why the header callback refused the response head (a 502), or null.</summary>
+    public ApiError? HeadRefusal { get; private set; }
     /// <summary>Set when the write callback refused more bytes than max_filesize.</summary>
     public bool TooLarge { get; private set; }
     /// <summary>Set when the body reader went away (completed the pipe) mid-transfer.</summary>
@@ -109,32 +119,69 @@ internal sealed class Transfer
 
     // ---- header callback (loop thread) ----------------------------------------------------------
 
-    public void OnHeaderLine(ReadOnlySpan<byte> line)
+    /// <summary>
+    /// One header line of a response (libcurl hands them over one by one, interim and redirect heads
+    /// included). Linear in the size of the head whatever its shape: a run of obsolete folded lines
+    /// (obs-fold) grows one builder instead of re-concatenating the value per line. Returns false to
+    /// abort the transfer when one response's head goes past --max-response-header-count lines or
+    /// --max-response-header-bytes bytes (502 UPSTREAM_HEADERS_TOO_LARGE).
+    /// </summary>
+    public bool OnHeaderLine(ReadOnlySpan<byte> line)
     {
-        if (_headDelivered) return; // trailers: ignored
+        if (_headDelivered) return true; // trailers: ignored
+        _headBytes += line.Length;
+        if (_headBytes > MaxResponseHeaderBytes)
+            return RefuseHead($"the upstream's response head is larger than {MaxResponseHeaderBytes} bytes (--max-response-header-bytes)", Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge);
         var text = System.Text.Encoding.Latin1.GetString(line).TrimEnd('\r', '\n');
         if (text.StartsWith("HTTP/", StringComparison.Ordinal))
         {
             // A new response (1xx, redirect hop, auth round): start over.
             _headers = new List<HeaderEntry>(16);
+            _fold = null;
+            _headBytes = line.Length;
             var space = text.IndexOf(' ');
             _status = space > 0 && text.Length >= space + 4 && int.TryParse(text.AsSpan(space + 1, 3), out var s) ? s : 0;
-            return;
+            return true;
         }
         if (text.Length == 0)
         {
+            EndFold();
+            // Nobody here asked to switch protocols (callers cannot send Upgrade): the bytes after a 101
+            // are not an HTTP response, and the connection is not one to reuse.
+            if (_status == 101)
+                return RefuseHead("the upstream answered 101 Switching Protocols to a request that did not ask to upgrade", Kernel.Errors.ErrorCodes.UpstreamError);
             if (IsFinalResponse()) DeliverHead();
-            return;
+            else if (_status is >= 300 and < 400) _redirectSeen = true;
+            return true;
         }
         if (text[0] is ' ' or '\t' && _headers.Count > 0)
         {
-            var last = _headers[^1]; // obsolete line folding: append to the previous value
-            _headers[^1] = last with { Value = last.Value + " " + text.Trim() };
-            return;
+            // Obsolete line folding: the line continues the previous value.
+            _fold ??= new System.Text.StringBuilder(_headers[^1].Value);
+            _fold.Append(' ').Append(text.AsSpan().Trim());
+            return true;
         }
+        EndFold();
         var colon = text.IndexOf(':');
-        if (colon <= 0) return;
+        if (colon <= 0) return true;
+        if (_headers.Count >= MaxResponseHeaderCount)
+            return RefuseHead($"the upstream's response has more than {MaxResponseHeaderCount} header lines (--max-response-header-count)", Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge);
         _headers.Add(new HeaderEntry(text[..colon].Trim(), text[(colon + 1)..].Trim()));
+        return true;
+    }
+
+    private void EndFold()
+    {
+        if (_fold is null) return;
+        _headers[^1] = _headers[^1] with { Value = _fold.ToString() };
+        _fold = null;
+    }
+
+    private bool RefuseHead(string message, string code)
+    {
+        HeadRefusal = new ApiError(502, code, message);
+        ForbidReuse();
+        return false;
     }
 
     /// <summary>
@@ -155,6 +202,7 @@ internal sealed class Transfer
     private void DeliverHead()
     {
         if (_headDelivered) return;
+        EndFold();
         _headDelivered = true;
         var effectiveUrl = LibCurl.GetString(Easy, CurlInfo.EFFECTIVE_URL) ?? Request.Url;
         var status = _status;
@@ -177,6 +225,7 @@ internal sealed class Transfer
         if (Request.MaxFilesize is { } max && _received + data.Length > max)
         {
             TooLarge = true;
+            ForbidReuse();
             return 0;
         }
         _received += data.Length;
@@ -185,7 +234,7 @@ internal sealed class Transfer
         var flush = writer.FlushAsync();
         if (flush.IsCompleted)
         {
-            if (flush.Result.IsCompleted) { ReaderGone = true; return 0; }
+            if (flush.Result.IsCompleted) { ReaderGone = true; ForbidReuse(); return 0; }
         }
         else
         {
@@ -199,6 +248,17 @@ internal sealed class Transfer
         }
         Options.OnProgress?.Invoke(_received, _expected);
         return (nuint)data.Length;
+    }
+
+    /// <summary>
+    /// The connection under a response that did not end cleanly (aborted, refused, cut short) is closed
+    /// when the transfer ends instead of going back to the connection cache: whatever the upstream still
+    /// sends on it would otherwise be read as the answer to the next caller's request (issue 16).
+    /// libcurl reads CURLOPT_FORBID_REUSE when the transfer is done, so setting it mid-transfer holds.
+    /// </summary>
+    public void ForbidReuse()
+    {
+        if (Easy != 0) LibCurl.SetLong(Easy, CurlOpt.FORBID_REUSE, 1);
     }
 
     /// <summary>On the loop thread, after the reader drained the pipe: un-pause the transfer.</summary>

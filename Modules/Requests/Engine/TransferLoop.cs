@@ -149,6 +149,8 @@ internal sealed unsafe class TransferLoop : IDisposable
         {
             info = TransferFacts.Read(easy);
             if (t.Options.CaptureCookies && error is null) cookies = TransferFacts.Cookies(easy);
+            // An unfinished or failed transfer leaves its connection in an unknown state: never reuse it.
+            if (error is not null && _active.ContainsKey(easy)) t.ForbidReuse();
             if (_active.Remove(easy))
             {
                 LibCurl.curl_multi_remove_handle(_multi, easy);
@@ -179,6 +181,7 @@ internal sealed unsafe class TransferLoop : IDisposable
         if (t.Denial is { } denial) return SsrfError.Blocked(denial);
         if (t.ProxyFailure is { } proxyFailure) return new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamError, proxyFailure);
         if (t.Cancelled || t.ReaderGone) return Cancelled;
+        if (t.HeadRefusal is { } refusal) return refusal;
         if (t.TooLarge || code == CurlCode.FILESIZE_EXCEEDED)
             return new ApiError(502, Kernel.Errors.ErrorCodes.ResponseTooLarge, $"the response is larger than max_filesize ({t.Request.MaxFilesize} bytes)");
         if (code == CurlCode.OK) return null;
@@ -187,7 +190,9 @@ internal sealed unsafe class TransferLoop : IDisposable
         return code switch
         {
             CurlCode.OPERATION_TIMEDOUT => new ApiError(504, Kernel.Errors.ErrorCodes.UpstreamTimeout, "upstream timed out: " + text),
-            CurlCode.UNSUPPORTED_PROTOCOL => new ApiError(403, Kernel.Errors.ErrorCodes.SsrfBlocked, "blocked by the SSRF guard: only http and https are allowed (" + text + ")"),
+            // Not after a redirect (that one is a Denial above): the answer was not HTTP at all.
+            CurlCode.UNSUPPORTED_PROTOCOL => new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamError,
+                "the upstream's answer is not a valid HTTP/1.x response (HTTP/0.9 or a bad status line): " + text),
             _ => new ApiError(502, Kernel.Errors.ErrorCodes.UpstreamError, text),
         };
     }

@@ -13,6 +13,8 @@ internal static unsafe class TransferSetup
     {
         var easy = t.Easy;
         var r = t.Request;
+        t.MaxResponseHeaderCount = options.MaxResponseHeaderCount;
+        t.MaxResponseHeaderBytes = options.MaxResponseHeaderBytes;
         Check(LibCurl.SetString(easy, CurlOpt.URL, r.Url), "url");
         LibCurl.SetLong(easy, CurlOpt.NOSIGNAL, 1);
         LibCurl.SetString(easy, CurlOpt.PROTOCOLS_STR, "http,https");

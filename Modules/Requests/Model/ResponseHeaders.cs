@@ -34,19 +34,20 @@ public static class ResponseHeaders
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F" +
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
 
+    /// <summary>Linear in the number of headers: repeats are joined in one builder per name.</summary>
     public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
     {
         w.WriteStartObject(propertyName);
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, System.Text.StringBuilder>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var h in headers)
         {
             var key = h.Name.ToLowerInvariant();
             if (key == "set-cookie") continue;
-            if (seen.TryGetValue(key, out var existing)) seen[key] = existing + ", " + h.Value;
-            else { seen[key] = h.Value; order.Add(key); }
+            if (seen.TryGetValue(key, out var existing)) existing.Append(", ").Append(h.Value);
+            else { seen[key] = new System.Text.StringBuilder(h.Value); order.Add(key); }
         }
-        foreach (var key in order) w.WriteString(key, seen[key]);
+        foreach (var key in order) w.WriteString(key, seen[key].ToString());
         w.WriteEndObject();
     }
 

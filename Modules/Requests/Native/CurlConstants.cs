@@ -11,6 +11,7 @@ internal static class CurlOpt
     public const int NOBODY = 44;
     public const int POST = 47;
     public const int FOLLOWLOCATION = 52;
+    public const int FORBID_REUSE = 75;
     public const int SSL_VERIFYPEER = 64;
     public const int MAXREDIRS = 68;
     public const int HTTPGET = 80;

@@ -95,7 +95,7 @@ public static class CurlRequestJson
                 case "save_path": r = r with { SavePath = RequestRules.SavePath(Str(p)) }; break;
                 case "response": r = r with { Response = RequestRules.ResponseMode(Str(p)) }; break;
                 case "mode": r = r with { Mode = RequestRules.ExecutionMode(Str(p)) }; break;
-                case "job_name": r = r with { JobName = Str(p) }; break;
+                case "job_name": r = r with { JobName = flavor == CurlRequestJsonFlavor.Api ? RequestRules.JobName(Str(p)) : Str(p) }; break;
                 case "session_id": r = r with { SessionId = RequestRules.SessionId(Str(p)) }; break;
                 case "retry_count": r = r with { RetryCount = Int(p, 0, limits.MaxRetryCount) }; break;
                 case "retry_delay": r = r with { RetryDelay = Int(p, 0, limits.MaxRetryDelaySecs) }; break;
@@ -115,6 +115,9 @@ public static class CurlRequestJson
         if (url is null) throw Fail("field 'url' is required");
         r = r with { Url = RequestRules.Url(url, limits) };
         RequestRules.CheckCombination(r);
+        // A stored request is checked again by the executor before it runs; refusing it here would make
+        // an old record unreadable (and its job or schedule unlistable) instead of failing its next run.
+        if (flavor == CurlRequestJsonFlavor.Api) RequestRules.CheckHeaderFields(r);
         return r;
     }
 
@@ -206,6 +209,8 @@ public static class CurlRequestJson
         var value = Str(p);
         if (value is not null && HeaderRules.HasLineBreakOrNul(value))
             throw Fail($"field '{p.Name}' has a CR, LF or NUL character");
+        if (value is not null && HeaderRules.IndexOfControl(value) >= 0)
+            throw Fail($"field '{p.Name}' has a control character (only tab is allowed)");
         return value;
     }
 

@@ -33,7 +33,7 @@ public static class GetBridgeQuery
                 case "save_path": r = r with { SavePath = RequestRules.SavePath(value) }; break;
                 case "insecure": r = r with { Insecure = Bool(key, value) }; break;
                 case "compressed": r = r with { Compressed = Bool(key, value) }; break;
-                case "job_name": r = r with { JobName = Empty(value) }; break;
+                case "job_name": r = r with { JobName = RequestRules.JobName(Empty(value)) }; break;
                 case "data" or "body": data = value; break;
                 case "json": json = value; break;
                 case "data_base64" or "body_base64": dataBase64 = value; break;
@@ -49,6 +49,7 @@ public static class GetBridgeQuery
         else if (json is not null) r = r with { Json = ValidJson(json, limits) };
         else if (data is not null) r = r with { Data = data };
         RequestRules.CheckCombination(r);
+        RequestRules.CheckHeaderFields(r);
         return r;
     }
 
@@ -59,6 +60,7 @@ public static class GetBridgeQuery
     private static string HeaderText(string key, string value)
     {
         if (HeaderRules.HasLineBreakOrNul(value)) throw Fail($"query parameter '{key}' has a CR, LF or NUL character");
+        if (HeaderRules.IndexOfControl(value) >= 0) throw Fail($"query parameter '{key}' has a control character (only tab is allowed)");
         return value;
     }
 

@@ -62,6 +62,15 @@ public static partial class RequestRules
         return value;
     }
 
+    /// <summary>Longest `job_name` (and schedule/link `name`), in characters.</summary>
+    public const int MaxNameLength = 256;
+
+    public static string? JobName(string? value)
+    {
+        if (value is not null && value.Length > MaxNameLength) throw Fail($"field 'job_name' must be at most {MaxNameLength} characters");
+        return value;
+    }
+
     [GeneratedRegex(@"^[A-Za-z0-9._:@-]{1,128}$")]
     private static partial Regex SessionIdPattern();
 
@@ -69,8 +78,9 @@ public static partial class RequestRules
     public static string? SessionId(string? value)
     {
         if (value is null) return null;
-        if (!SessionIdPattern().IsMatch(value))
-            throw Fail("field 'session_id' must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -");
+        // "." and ".." match the pattern but name no jar that could ever be read or deleted.
+        if (!SessionIdPattern().IsMatch(value) || value is "." or "..")
+            throw Fail("field 'session_id' must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -, and not '.' or '..'");
         return value;
     }
 
@@ -100,6 +110,39 @@ public static partial class RequestRules
         var colon = value.IndexOf("://", StringComparison.Ordinal);
         if (colon <= 0) throw Fail("field 'url' must be an absolute URL like https://host/path");
         return value;
+    }
+
+    /// <summary>
+    /// The one check every door's request passes (the parsers call it, and the executor again before
+    /// any transfer, so a request built some other way cannot skip it): no caller-set framing or
+    /// connection header, and no control character other than tab in anything that becomes a header.
+    /// </summary>
+    public static void CheckHeaderFields(CurlRequest r)
+    {
+        if (r.Headers is { } headers)
+        {
+            foreach (var h in headers)
+            {
+                if (HeaderRules.IsCallerForbidden(h.Name))
+                    throw Fail($"header '{HeaderRules.Printable(h.Name)}' is not allowed: the sidecar sets framing and connection headers itself");
+                if (HeaderRules.HasLineBreakOrNul(h.Name) || !HeaderRules.IsToken(h.Name))
+                    throw Fail($"header name '{HeaderRules.Printable(h.Name)}' is not a valid HTTP token");
+                if (HeaderRules.IndexOfControl(h.Value) >= 0)
+                    throw Fail($"header '{HeaderRules.Printable(h.Name)}' has a control character in its value");
+            }
+        }
+        HeaderField("user_agent", r.UserAgent);
+        HeaderField("referer", r.Referer);
+        HeaderField("cookie", r.Cookie);
+        HeaderField("auth_user", r.AuthUser);
+        HeaderField("auth_password", r.AuthPassword);
+        HeaderField("bearer_token", r.BearerToken);
+    }
+
+    private static void HeaderField(string field, string? value)
+    {
+        if (value is not null && HeaderRules.IndexOfControl(value) >= 0)
+            throw Fail($"field '{field}' has a control character (only tab is allowed)");
     }
 
     /// <summary>Rules across fields.</summary>

@@ -366,7 +366,7 @@ public class CurlRequestJsonTests
     public async Task Api_echo_redacts_secrets_and_storage_keeps_them()
     {
         var r = Parse($"{{\"url\":\"http://u:pw@example.com/\",\"bearer_token\":\"B\",\"auth_user\":\"u\",\"auth_password\":\"P\",\"cookie\":\"C\"," +
-                      "\"headers\":{\"Authorization\":\"A\",\"X-Api-Key\":\"K\",\"Proxy-Authorization\":\"PA\",\"X-Plain\":\"v\"}}");
+                      "\"headers\":{\"Authorization\":\"A\",\"X-Api-Key\":\"K\",\"X-Auth-Token\":\"PA\",\"X-Plain\":\"v\"}}");
         var api = Encoding.UTF8.GetString(CurlRequestJson.ToUtf8(r, CurlRequestJsonFlavor.Api));
         foreach (var secret in new[] { "\"B\"", "\"P\"", "\"C\"", "\"A\"", "\"K\"", "\"PA\"", ":pw@" })
             await Assert.That(api).DoesNotContain(secret);
