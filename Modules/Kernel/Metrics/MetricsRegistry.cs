@@ -21,6 +21,12 @@ public sealed class MetricsRegistry
     public Histogram Histogram(string name, string help, double[] buckets, params string[] labelNames) =>
         Register(new Histogram(name, help, buckets, labelNames));
 
+    /// <summary>The family registered under <paramref name="name"/>, if any (the host reads a module's gauges).</summary>
+    public MetricFamily? Find(string name)
+    {
+        lock (_gate) return _families.FirstOrDefault(f => f.Name == name);
+    }
+
     /// <summary>Adds a callback that writes sampled families (process facts, queue depths) at scrape time.</summary>
     public void AddCollector(Action<PrometheusTextWriter> collector)
     {

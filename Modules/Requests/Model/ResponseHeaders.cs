@@ -11,6 +11,11 @@ public static class ResponseHeaders
     public static bool IsHopByHop(string name) => name.ToLowerInvariant() is
         "connection" or "keep-alive" or "proxy-connection" or "transfer-encoding" or "te" or "trailer" or "upgrade";
 
+    /// <summary>The headers minus Content-Encoding and Content-Length, for a body libcurl has decoded.</summary>
+    public static IReadOnlyList<HeaderEntry> WithoutEncoding(IReadOnlyList<HeaderEntry> headers) =>
+        [.. headers.Where(h => !h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase)
+                               && !h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase))];
+
     public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
     {
         w.WriteStartObject(propertyName);
