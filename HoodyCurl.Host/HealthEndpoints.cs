@@ -7,6 +7,7 @@ using HoodyCurl.Kernel.Metrics;
 using HoodyCurl.Kernel.Time;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace HoodyCurl.Host;
 
@@ -14,10 +15,10 @@ internal static class HealthEndpoints
 {
     private static readonly string? Built = BuildTime();
 
-    public static void Map(WebApplication app)
+    public static void Map(IEndpointRouteBuilder app, IServiceProvider services)
     {
-        var settings = app.Services.GetService(typeof(HostSettings)) as HostSettings;
-        var start = (StartFacts)app.Services.GetService(typeof(StartFacts))!;
+        var settings = services.GetService(typeof(HostSettings)) as HostSettings;
+        var start = (StartFacts)services.GetService(typeof(StartFacts))!;
         var pid = Environment.ProcessId;
         RequestDelegate handler = async context =>
         {

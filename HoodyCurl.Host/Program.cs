@@ -5,8 +5,9 @@ using HoodyCurl.Host;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Flags;
 
-HoodyCurl.Requests.Engine.CurlRuntime.Preload(); // overlaps libcurl's load with the host's start-up
-
+// Exit codes: 0 after --help/--version or a clean shutdown, 2 for a usage error (unknown flag, bad
+// value), 1 for a run-time failure. Nothing native (libcurl, SQLite) runs before the flags are
+// accepted: a background libcurl init racing the exit of --help crashed the process (issue 15).
 IModule[] modules =
 [
     new HoodyCurl.Sessions.SessionsModule(),
@@ -23,7 +24,7 @@ foreach (var module in modules) module.AddFlags(root);
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    foreach (var error in parsed.Errors) Console.Error.WriteLine($"hoody-curl: {error.Message}");
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"hoody-curl: {UsageMessages.Explain(error.Message)}");
     Console.Error.WriteLine("Run 'hoody-curl --help' for the list of flags.");
     return 2;
 }
@@ -36,5 +37,16 @@ try
 catch (FlagException e)
 {
     Console.Error.WriteLine($"hoody-curl: {e.Message}");
+    Console.Error.WriteLine("Run 'hoody-curl --help' for the list of flags.");
     return 2;
+}
+catch (StartupException e)
+{
+    Console.Error.WriteLine($"hoody-curl: {e.Message}");
+    return 1;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"hoody-curl: {e.GetType().Name}: {e.Message}");
+    return 1;
 }

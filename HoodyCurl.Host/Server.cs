@@ -1,8 +1,9 @@
 // Builds and runs the web host: Kestrel on --listen, every module's services and endpoints, health,
 // metrics, the contract's error shape for anything unhandled, and graceful shutdown.
 using System.CommandLine;
+using System.Net;
 using HoodyCurl.Kernel;
-using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Db;
 using HoodyCurl.Kernel.Metrics;
 using HoodyCurl.Requests;
 using Microsoft.AspNetCore.Builder;
@@ -18,9 +19,14 @@ internal static class Server
     public static async Task<int> RunAsync(ParseResult flags, IModule[] modules)
     {
         var settings = HostSettings.FromFlags(flags);
-        // 0700 like every folder inside it: the database and bodies hold secrets (decisions D9).
-        HoodyCurl.Kernel.Db.DurableFile.CreateDirectory(settings.StorageDir);
         var startedAt = DateTimeOffset.UtcNow;
+
+        // Order matters (issue 15): the socket first, so a port clash fails before anything touches the
+        // disk; every module's flags next (exit 2 on a bad value); then the storage dir's lock, so a
+        // second instance never opens the database another one owns; libcurl last.
+        using var listenSocket = ListenSocket.Bind(settings.Listen);
+        HostSettings.BoundListen = (IPEndPoint)listenSocket.LocalEndPoint!;
+        settings = settings with { Listen = HostSettings.BoundListen };
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -28,18 +34,14 @@ internal static class Server
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
-        builder.Logging.SetMinimumLevel(ParseLevel(settings.LogLevel));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        ConfigureLogging(builder.Logging, settings);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             // Relayed upstream header values are the Latin-1 text of their bytes: written back as Latin-1 they
             // pass byte-exact, obs-text (>= 0x80) included, instead of being refused as non-ASCII.
             kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
-            kestrel.Listen(settings.Listen);
+            kestrel.ListenHandle((ulong)listenSocket.Handle);
             kestrel.Limits.MaxRequestBodySize = null; // each handler enforces --max-request-body-bytes with a 413 in the contract's shape
             kestrel.Limits.MaxRequestLineSize = 1024 * 1024; // the GET bridge carries whole requests in its query
             kestrel.Limits.MaxRequestBufferSize = 2 * 1024 * 1024;
@@ -52,48 +54,73 @@ internal static class Server
         ProcessMetrics.Register(metrics, startedAt);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton(new HoodyCurl.Kernel.Db.Database(settings.StorageDir));
         builder.Services.AddSingleton(new StartFacts(startedAt));
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
+        using var storageLock = StorageLock.Acquire(settings.StorageDir);
+        ServerPaths.Register(settings.StorageDir, "<storage-dir>");
+        builder.Services.AddSingleton(OpenDatabase(settings.StorageDir));
+
+        HoodyCurl.Requests.Engine.CurlRuntime.Preload(); // overlaps libcurl's load with the host's build
         var app = builder.Build();
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context);
-            }
-            catch (ApiErrorException e)
-            {
-                await e.Error.WriteAsync(context);
-            }
-            catch (BadHttpRequestException e)
-            {
-                // Kestrel's own verdicts on the request (slow or truncated body, bad framing): the
-                // client's fault, answered in the contract's shape and never logged as a failure.
-                var code = e.StatusCode == StatusCodes.Status408RequestTimeout ? ErrorCodes.Timeout : ErrorCodes.Validation;
-                await new ApiError(e.StatusCode, code, "bad request: " + e.Message).WriteAsync(context);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                app.Logger.LogError(e, "unhandled error on {Path}", context.Request.Path.Value);
-                await ApiError.Internal("internal error").WriteAsync(context);
-            }
-        });
-        HealthEndpoints.Map(app);
-        app.MapGet("/metrics", (HttpContext context) =>
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("HoodyCurl.Host");
+        var pipeline = new RequestPipeline(log);
+        app.Use(pipeline.InvokeAsync);
+
+        var routes = app.MapGroup("");
+        RequestPipeline.AnswerHeadWhereGet(routes);
+        HealthEndpoints.Map(routes, app.Services);
+        routes.MapGet("/metrics", (HttpContext context) =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             return metrics.WriteAsync(context.Response.Body, context.RequestAborted);
         });
-        foreach (var module in modules) module.MapEndpoints(app);
-        app.MapFallback((HttpContext context) =>
-            new ApiError(404, ErrorCodes.NotFound, $"no route for {context.Request.Method} {context.Request.Path}").WriteAsync(context));
+        foreach (var module in modules) module.MapEndpoints(routes);
 
         // Start the engine before accepting traffic, so the first request pays no set-up.
         app.Services.GetRequiredService<IRequestExecutor>();
-        await app.RunAsync();
-        return 0;
+        using var signals = new ShutdownSignals(app.Lifetime, log, settings.ShutdownTimeoutSecs,
+            () => pipeline.InFlight, () => (long)((metrics.Find("hoody_curl_jobs_running") as Gauge)?.WithLabels().Value ?? 0));
+        await app.StartAsync();
+        StartupSummary.Log(log, settings, app.Services);
+        await app.WaitForShutdownAsync();
+        Log.Stopped(log);
+        return signals.Forced ? 1 : 0;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, HostSettings settings)
+    {
+        logging.ClearProviders();
+        if (settings.LogFormat == "json")
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+                o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        }
+        // --log-level governs every category. The framework's own chatter (one line per request, the
+        // lifetime's banner) starts at warning; the sidecar writes its own start-up and stop lines.
+        var level = ParseLevel(settings.LogLevel);
+        logging.SetMinimumLevel(level);
+        logging.AddFilter("Microsoft", level > LogLevel.Warning ? level : LogLevel.Warning);
+    }
+
+    private static Database OpenDatabase(string storageDir)
+    {
+        try
+        {
+            return new Database(storageDir);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException("cannot open the database: " + e.Message, Path.Combine(storageDir, Database.FileName), e);
+        }
     }
 
     private static LogLevel ParseLevel(string level) => level switch

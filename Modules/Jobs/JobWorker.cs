@@ -218,19 +218,23 @@ internal sealed class JobWorker
 
             DurableFile.Commit(temp, _files.Body(job.Id));
             temp = null;
+            SavedFile? saved = null;
             if (job.Request.Save == true && _fileStore is not null)
             {
-                // save:true also files the body under downloads/ (hard links to the same bytes, decisions D14).
+                // save:true also files the body under downloads/ (hard links to the same bytes, decisions D14);
+                // the job record says where (response.saved), like the sync envelope does.
                 try
                 {
-                    await _fileStore.ImportAsync(job.Id, job.Request.SavePath, job.Request.Url, _files.Body(job.Id), run.Token).ConfigureAwait(false);
+                    var stored = await _fileStore.ImportAsync(job.Id, job.Request.SavePath, job.Request.Url, _files.Body(job.Id), run.Token).ConfigureAwait(false);
+                    saved = new SavedFile(stored.Id, stored.Paths, stored.Size);
                 }
                 catch (ApiErrorException e)
                 {
                     return RunOutcome.Failure("saving the body to storage failed: " + e.Error.Message, response.Attempts);
                 }
             }
-            return new RunOutcome(JobStatus.Completed, null, StoredResponse.From(response, result.Info, written.Bytes), response.Attempts, Interrupted: false);
+            return new RunOutcome(JobStatus.Completed, null, StoredResponse.From(response, result.Info, written.Bytes) with { Saved = saved },
+                response.Attempts, Interrupted: false);
         }
         catch (Exception) when (run.IsCancelled)
         {

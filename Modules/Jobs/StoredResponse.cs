@@ -18,6 +18,8 @@ public sealed record StoredResponse
     public required TransferInfo Info { get; init; }
     public required string EffectiveUrl { get; init; }
     public string? PrimaryIp { get; init; }
+    /// <summary>Where `save: true` filed the body under downloads/ (paths relative to it), else null.</summary>
+    public SavedFile? Saved { get; init; }
 
     internal static StoredResponse From(UpstreamResponse response, TransferInfo info, long bodyBytes) => new()
     {
@@ -63,6 +65,7 @@ public sealed record StoredResponse
             w.WriteNumber("speed_upload", Info.SpeedUpload);
             w.WriteString("effective_url", EffectiveUrl);
             if (PrimaryIp is not null) w.WriteString("primary_ip", PrimaryIp);
+            Saved?.Write(w);
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
@@ -84,6 +87,7 @@ public sealed record StoredResponse
             BodyBytes = root.GetProperty("body_bytes").GetInt64(),
             EffectiveUrl = root.GetProperty("effective_url").GetString()!,
             PrimaryIp = OptionalString(root, "primary_ip"),
+            Saved = root.TryGetProperty("saved", out var saved) && saved.ValueKind == JsonValueKind.Object ? SavedFile.Read(saved) : null,
             Info = new TransferInfo
             {
                 Total = root.GetProperty("total_time").GetDouble(),
@@ -103,6 +107,28 @@ public sealed record StoredResponse
 
     private static string? OptionalString(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}
+
+/// <summary>A saved copy of a job's body: the storage id, its paths under downloads/ (first = by-job) and size.</summary>
+public sealed record SavedFile(string Id, IReadOnlyList<string> Paths, long Size)
+{
+    /// <summary>Writes `"saved": {id, path, paths, size}`, the shape of the sync envelope's `saved`.</summary>
+    internal void Write(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("saved");
+        w.WriteString("id", Id);
+        w.WriteString("path", Paths.Count > 0 ? Paths[0] : "");
+        w.WriteStartArray("paths");
+        foreach (var path in Paths) w.WriteStringValue(path);
+        w.WriteEndArray();
+        w.WriteNumber("size", Size);
+        w.WriteEndObject();
+    }
+
+    internal static SavedFile Read(JsonElement e) => new(
+        e.GetProperty("id").GetString()!,
+        [.. e.GetProperty("paths").EnumerateArray().Select(p => p.GetString()!)],
+        e.GetProperty("size").GetInt64());
 }
 
 /// <summary>The `headers` map of decisions D4: lowercase keys, repeats joined with ", ".</summary>

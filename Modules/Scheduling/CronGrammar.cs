@@ -34,9 +34,19 @@ internal static class CronGrammar
 
     private static readonly char[] Blanks = [' ', '\t'];
 
-    /// <summary>Parses <paramref name="text"/> or throws ApiErrorException 400 INVALID_CRON.</summary>
-    public static CronExpression Parse(string? text) =>
-        TryParse(text, out var expression) ? expression : throw new ApiErrorException(Invalid);
+    /// <summary>The answer to a classic 5-field crontab line: the contract's message plus a hint.</summary>
+    public static ApiError InvalidFiveFields { get; } = Invalid with
+    {
+        Extra = [new("hint", "6 fields are needed, seconds first: 'second minute hour day-of-month month day-of-week' (e.g. '0 */5 * * * *' for every 5 minutes)")],
+    };
+
+    /// <summary>Parses <paramref name="text"/> or throws ApiErrorException 400 INVALID_CRON (with a hint for 5 fields).</summary>
+    public static CronExpression Parse(string? text)
+    {
+        if (TryParse(text, out var expression)) return expression;
+        var fields = text?.Trim(Blanks).Split(Blanks, StringSplitOptions.RemoveEmptyEntries);
+        throw new ApiErrorException(fields is { Length: 5 } && !fields[0].StartsWith('@') ? InvalidFiveFields : Invalid);
+    }
 
     /// <summary>True when <paramref name="text"/> is an accepted expression that occurs at least once more.</summary>
     public static bool TryParse(string? text, out CronExpression expression)

@@ -66,6 +66,7 @@ internal static class JobJson
             foreach (var b in inlineBody) w.WriteNumberValue(b);
         w.WriteEndArray();
         w.WriteBoolean("body_truncated", inlineBody is null);
+        r.Saved?.Write(w);
         w.WriteNumber("body_bytes", r.BodyBytes);
         w.WriteNumber("total_time", r.Info.Total);
         w.WriteNumber("namelookup_time", r.Info.NameLookup);

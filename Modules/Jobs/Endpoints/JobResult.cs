@@ -13,6 +13,16 @@ internal static class JobResult
     private static readonly ApiError NotReady = new(409, ErrorCodes.JobResultNotReady, "Job result not available yet");
     private static readonly ApiError Missing = new(500, ErrorCodes.StorageError, "Failed to retrieve job result");
 
+    /// <summary>
+    /// A failed or cancelled job will never have a result: a distinct 404 (not the 409 "not yet") tells a
+    /// client to stop polling, with the job's status beside the message.
+    /// </summary>
+    private static ApiError NoResult(string status) =>
+        new(404, ErrorCodes.JobHasNoResult, $"Job {status} without a result; it will never have one (stop polling)")
+        {
+            Extra = [new("status", status)],
+        };
+
     /// <summary>Headers that describe one connection or one framing, never relayed (RFC 9110 §7.6.1).</summary>
     private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -24,6 +34,7 @@ internal static class JobResult
     {
         var service = JobsEndpoints.Service(context);
         var job = service.Get(JobsEndpoints.Id(context)) ?? throw new ApiErrorException(JobsEndpoints.NotFound);
+        if (job.Status is JobStatus.Failed or JobStatus.Cancelled) throw new ApiErrorException(NoResult(job.Status));
         if (job.Status != JobStatus.Completed || job.Response is not { } stored) throw new ApiErrorException(NotReady);
 
         FileStream body;

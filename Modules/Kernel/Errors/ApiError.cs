@@ -9,6 +9,9 @@ public sealed record ApiError(int Status, string Code, string Message)
     /// <summary>Optional Retry-After seconds (503 queue full, SSE capacity).</summary>
     public int? RetryAfterSeconds { get; init; }
 
+    /// <summary>Extra string fields written after "message" (e.g. "status" of a job, a "hint").</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? Extra { get; init; }
+
     public static ApiError Validation(string message) => new(400, ErrorCodes.Validation, message);
     public static ApiError NotFound(string code, string message) => new(404, code, message);
     public static ApiError Internal(string message) => new(500, ErrorCodes.Internal, message);
@@ -21,7 +24,8 @@ public sealed record ApiError(int Status, string Code, string Message)
             writer.WriteStartObject();
             writer.WriteString("error", Code);
             writer.WriteString("code", Code);
-            writer.WriteString("message", Message);
+            writer.WriteString("message", ServerPaths.Redact(Message));
+            if (Extra is not null) foreach (var (name, value) in Extra) writer.WriteString(name, value);
             writer.WriteEndObject();
         }
         return buffer.ToArray();

@@ -17,6 +17,8 @@ public static class ErrorCodes
     public const string StorageError = "STORAGE_ERROR";
     public const string JobNotFound = "JOB_NOT_FOUND";
     public const string JobResultNotReady = "JOB_RESULT_NOT_READY";
+    public const string JobHasNoResult = "JOB_HAS_NO_RESULT";
+    public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
     public const string SessionNotFound = "SESSION_NOT_FOUND";
     public const string ScheduleNotFound = "SCHEDULE_NOT_FOUND";
     public const string FileNotFound = "FILE_NOT_FOUND";

@@ -37,9 +37,9 @@ public static class RequestBody
         {
             return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            throw new ApiErrorException(ApiError.Validation("request body is not valid JSON"));
+            throw new ApiErrorException(ApiError.Validation($"request body is not valid JSON at {JsonErrors.Describe(e)}"));
         }
     }
 

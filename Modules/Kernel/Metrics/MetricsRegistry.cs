@@ -12,7 +12,7 @@ public sealed class MetricsRegistry
 {
     private readonly Prom.CollectorRegistry _registry = Prom.Metrics.NewCustomRegistry();
     private readonly Prom.MetricFactory _factory;
-    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object> _families = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     public MetricsRegistry()
@@ -23,19 +23,26 @@ public sealed class MetricsRegistry
     public Counter Counter(string name, string help, params string[] labelNames)
     {
         Claim(name);
-        return new Counter(_factory.CreateCounter(name, help, new Prom.CounterConfiguration { LabelNames = labelNames }));
+        return Keep(name, new Counter(_factory.CreateCounter(name, help, new Prom.CounterConfiguration { LabelNames = labelNames })));
     }
 
     public Gauge Gauge(string name, string help, params string[] labelNames)
     {
         Claim(name);
-        return new Gauge(_factory.CreateGauge(name, help, new Prom.GaugeConfiguration { LabelNames = labelNames }));
+        return Keep(name, new Gauge(_factory.CreateGauge(name, help, new Prom.GaugeConfiguration { LabelNames = labelNames })));
     }
 
     public Histogram Histogram(string name, string help, double[] buckets, params string[] labelNames)
     {
         Claim(name);
-        return new Histogram(_factory.CreateHistogram(name, help, new Prom.HistogramConfiguration { Buckets = buckets, LabelNames = labelNames }));
+        return Keep(name, new Histogram(_factory.CreateHistogram(name, help, new Prom.HistogramConfiguration { Buckets = buckets, LabelNames = labelNames })));
+    }
+
+    /// <summary>The family registered under <paramref name="name"/> (a <see cref="Counter"/>, <see cref="Gauge"/> or
+    /// <see cref="Histogram"/>), if any: the host reads a module's gauges.</summary>
+    public object? Find(string name)
+    {
+        lock (_gate) return _families.GetValueOrDefault(name);
     }
 
     /// <summary>Runs <paramref name="sample"/> before every scrape (process facts, queue depths set on gauges).</summary>
@@ -58,8 +65,14 @@ public sealed class MetricsRegistry
     {
         lock (_gate)
         {
-            if (!_names.Add(name)) throw new InvalidOperationException($"metric {name} registered twice");
+            if (!_families.TryAdd(name, name)) throw new InvalidOperationException($"metric {name} registered twice");
         }
+    }
+
+    private T Keep<T>(string name, T family) where T : class
+    {
+        lock (_gate) _families[name] = family;
+        return family;
     }
 }
 

@@ -78,8 +78,11 @@ internal static class JsonEnvelope
         if (jobId is null) w.WriteNull("job_id");
         else w.WriteString("job_id", jobId);
         w.WriteNumber("status_code", upstream.StatusCode);
-        ResponseHeaders.WriteMap(w, "headers", upstream.Headers);
-        ResponseHeaders.WriteRaw(w, "raw_headers", upstream.Headers);
+        // The body below is what libcurl decoded (compressed: true): its Content-Encoding and the encoded
+        // Content-Length no longer describe it, so they are dropped, as transparent mode does.
+        var headers = upstream.BodyDecoded ? ResponseHeaders.WithoutEncoding(upstream.Headers) : upstream.Headers;
+        ResponseHeaders.WriteMap(w, "headers", headers);
+        ResponseHeaders.WriteRaw(w, "raw_headers", headers);
         if (isText) w.WriteString("body", body);
         else w.WriteBase64String("body", body);
         w.WriteBoolean("is_binary", !isText);

@@ -17,7 +17,7 @@ namespace HoodyCurl.Requests.Endpoints;
 
 internal sealed class SyncRequestHandler(
     IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, ISessionStore sessions, IFileStore files,
-    IServiceProvider services)
+    IServiceProvider services, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger)
 {
     private int _inFlight;
 
@@ -25,9 +25,17 @@ internal sealed class SyncRequestHandler(
     {
         try
         {
-            var body = await RequestBody.ReadAsync(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
-            if (body.Length == 0) throw new ApiErrorException(ApiError.Validation("request body is required: a JSON CurlRequest object"));
-            var request = CurlRequestJson.Parse(body, options.Limits);
+            CurlRequest request;
+            try
+            {
+                var body = await RequestBody.ReadAsync(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+                if (body.Length == 0) throw new ApiErrorException(ApiError.Validation("request body is required: a JSON CurlRequest object"));
+                request = CurlRequestJson.Parse(body, options.Limits);
+            }
+            catch (ApiErrorException e)
+            {
+                throw Rejected(context, "rest", e);
+            }
             await DispatchAsync(context, request, ResponseMode.Transparent, "rest").ConfigureAwait(false);
         }
         catch (ApiErrorException e)
@@ -40,10 +48,18 @@ internal sealed class SyncRequestHandler(
     {
         try
         {
-            if (context.Request.QueryString.Value is { } qs && qs.Length > options.Limits.MaxUrlLength * 4 + 65536)
-                throw new ApiErrorException(new ApiError(414, "URI_TOO_LONG", "the query string is too long"));
-            var pairs = context.Request.Query.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
-            var request = GetBridgeQuery.Parse(pairs, options.Limits);
+            CurlRequest request;
+            try
+            {
+                if (context.Request.QueryString.Value is { } qs && qs.Length > options.Limits.MaxUrlLength * 4 + 65536)
+                    throw new ApiErrorException(new ApiError(414, "URI_TOO_LONG", "the query string is too long"));
+                var pairs = context.Request.Query.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
+                request = GetBridgeQuery.Parse(pairs, options.Limits);
+            }
+            catch (ApiErrorException e)
+            {
+                throw Rejected(context, "bridge", e);
+            }
             // HEAD on the bridge asks the upstream for its head only, unless the query names another method.
             if (HttpMethods.IsHead(context.Request.Method) && request.Method is null) request = request with { Method = "HEAD" };
             await DispatchAsync(context, request, ResponseMode.Json, "bridge").ConfigureAwait(false);
@@ -52,6 +68,14 @@ internal sealed class SyncRequestHandler(
         {
             await e.Error.WriteAsync(context).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A request refused before any transfer (bad JSON, bad field, too large): logged and counted as outcome="invalid".</summary>
+    private ApiErrorException Rejected(HttpContext context, string door, ApiErrorException e)
+    {
+        metrics.Requests.WithLabels(door, "invalid").Inc();
+        Log.RequestRejected(logger, RequestIds.Of(context), door, e.Error.Code, e.Error.Status);
+        return e;
     }
 
     private async Task DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
@@ -89,8 +113,7 @@ internal sealed class SyncRequestHandler(
 
     private async Task RunSyncAsync(HttpContext context, CurlRequest request, ResponseMode mode, string door)
     {
-        var requestId = Ids.New();
-        context.Response.Headers["X-Request-Id"] = requestId;
+        var requestId = RequestIds.Of(context); // the caller's valid X-Request-Id, else a new UUID
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         wait.CancelAfter(TimeSpan.FromSeconds(options.MaxSyncWaitSecs));
         UpstreamResponse response;

@@ -11,6 +11,10 @@ internal static partial class Log
     public static partial void RequestFinished(ILogger logger, string requestId, string door, string decision, string reason,
         string upstream, int status, long bytes, long durationMs, int attempts);
 
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information,
+        Message = "request {RequestId} door={Door} decision=rejected reason={Reason} status={Status}")]
+    public static partial void RequestRejected(ILogger logger, string requestId, string door, string reason, int status);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "request {RequestId} denied by the SSRF guard: rule={Rule} address={Address} upstream={Upstream}")]
     public static partial void SsrfDenied(ILogger logger, string requestId, string rule, string? address, string upstream);
 

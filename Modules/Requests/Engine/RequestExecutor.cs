@@ -45,6 +45,13 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         return refused;
     }
 
+    /// <summary>The request with its host in punycode when it is internationalised (libcurl and the guard see ASCII).</summary>
+    private static CurlRequest WithAsciiHost(CurlRequest request)
+    {
+        var ascii = IdnHost.ToAsciiUrl(request.Url);
+        return ReferenceEquals(ascii, request.Url) ? request : request with { Url = ascii };
+    }
+
     private ApiError? Precheck(CurlRequest request, out CanonicalUrl? canonical, out SsrfVerdict verdict)
     {
         try
@@ -58,7 +65,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             verdict = SsrfVerdict.AllowedByDefault;
             return e.Error;
         }
-        verdict = _guard.CheckUrl(request.Url, out canonical);
+        verdict = _guard.CheckUrl(IdnHost.ToAsciiUrl(request.Url), out canonical);
         if (verdict.Allowed) return null;
         if (verdict.Rule == "invalid_url") return ApiError.Validation("field 'url' is not a valid URL");
         _metrics.SsrfDenied.WithLabels(verdict.Rule).Inc();
@@ -67,6 +74,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
 
     public async Task<UpstreamResponse> SendAsync(CurlRequest request, ExecutionOptions options, CancellationToken cancellationToken)
     {
+        request = WithAsciiHost(request);
         var started = Stopwatch.GetTimestamp();
         var upstream = "-";
         if (Precheck(request, out var canonical, out var verdict) is { } refused)

@@ -34,6 +34,11 @@ public static class ResponseHeaders
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F" +
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
 
+    /// <summary>The headers minus Content-Encoding and Content-Length, for a body libcurl has decoded.</summary>
+    public static IReadOnlyList<HeaderEntry> WithoutEncoding(IReadOnlyList<HeaderEntry> headers) =>
+        [.. headers.Where(h => !h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase)
+                               && !h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase))];
+
     /// <summary>Linear in the number of headers: repeats are joined in one builder per name.</summary>
     public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
     {

@@ -92,8 +92,22 @@ public sealed class SsrfGuard
         ReadOnlySpan<char> name = parsed.Host.AsSpan().TrimEnd('.');
         if (name.SequenceEqual("localhost") || name.EndsWith(".localhost", StringComparison.Ordinal))
         {
-            // RFC 6761 §6.3: localhost names resolve to loopback, whatever DNS says.
-            return UrlDenied(SsrfRules.Loopback, $"host {parsed.Host} is loopback");
+            // RFC 6761 §6.3: localhost names resolve to loopback, whatever DNS says. A name is judged by the
+            // addresses it resolves to under the same rules, so an --allow-cidr covering 127.0.0.1 or ::1
+            // lets it through; the connect-time check then decides on the address libcurl really uses.
+            SsrfVerdict v4 = CheckAddress(IPAddress.Loopback, parsed.Port);
+            if (v4.Allowed)
+            {
+                return v4;
+            }
+
+            SsrfVerdict v6 = CheckAddress(IPAddress.IPv6Loopback, parsed.Port);
+            if (v6.Allowed)
+            {
+                return v6;
+            }
+
+            return v4.Rule == SsrfRules.Loopback ? UrlDenied(SsrfRules.Loopback, $"host {parsed.Host} is loopback") : v4;
         }
 
         return SsrfVerdict.AllowedByDefault;

@@ -36,7 +36,7 @@ public static class CurlRequestJson
         }
         catch (JsonException e)
         {
-            throw Fail($"request body is not valid JSON: {FirstLine(e.Message)}");
+            throw Fail($"request body is not valid JSON at {HoodyCurl.Kernel.Http.JsonErrors.Describe(e)}");
         }
         using (document) return Parse(document.RootElement, limits, CurlRequestJsonFlavor.Api);
     }
@@ -194,8 +194,6 @@ public static class CurlRequestJson
     private static void Opt(Utf8JsonWriter w, string name, bool? value) { if (value is { } v) w.WriteBoolean(name, v); }
 
     private static ApiErrorException Fail(string message) => new(ApiError.Validation(message));
-
-    private static string FirstLine(string message) => message.Split('\n')[0];
 
     private static string? Str(JsonProperty p) => p.Value.ValueKind switch
     {

@@ -163,6 +163,40 @@ public sealed class Sidecar : IAsyncDisposable
 
     public bool HasExited => _process?.HasExited ?? true;
 
+    /// <summary>Sends <paramref name="signal"/> to the sidecar (no waiting).</summary>
+    public void Signal(int signal)
+    {
+        if (_process is { HasExited: false } p) Posix.Kill(p.Id, signal);
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code; throws TimeoutException after <paramref name="limit"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan limit)
+    {
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await _process!.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"hoody-curl did not exit within {limit}. Output:\n{Output}");
+        }
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits until the output holds a line containing <paramref name="text"/>; returns that line.</summary>
+    public async Task<string> WaitForLineAsync(string text, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var line = Output.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (line is not null) return line;
+            if (clock.Elapsed > limit) throw new TimeoutException($"no line with '{text}' within {limit}. Output:\n{Output}");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Resident set size (VmRSS) and peak (VmHWM) of the sidecar, in bytes.</summary>
     public (long Rss, long Peak) Memory()
     {
@@ -191,7 +225,11 @@ public sealed class Sidecar : IAsyncDisposable
 
 internal static partial class Posix
 {
+    public const int SIGINT = 2;
     public const int SIGTERM = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
     public static partial int Kill(int pid, int signal);

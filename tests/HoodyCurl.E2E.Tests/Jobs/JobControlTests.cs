@@ -88,8 +88,11 @@ public class JobControlTests
         // The pending one never ran: the worker is free and took nothing for it.
         await Task.Delay(300);
         await Assert.That(upstream.Trace(pendingTrace).Hits).IsEqualTo(0);
-        var (stillNotReady, _) = await client.GetJsonAsync($"/api/v1/curl/jobs/{pending}/result");
-        await Assert.That(stillNotReady).IsEqualTo(409);
+        // A cancelled job will never have a result: a distinct answer tells the client to stop polling (issue 15).
+        var (noResult, noResultBody) = await client.GetJsonAsync($"/api/v1/curl/jobs/{pending}/result");
+        await Assert.That(noResult).IsEqualTo(404);
+        await Assert.That(noResultBody.GetProperty("error").GetString()).IsEqualTo("JOB_HAS_NO_RESULT");
+        await Assert.That(noResultBody.GetProperty("status").GetString()).IsEqualTo("cancelled");
     }
 
     [Test]

@@ -52,8 +52,9 @@ public class JobExecutionTests
         var error = job.GetProperty("error").GetString()!;
         await Assert.That(error).Contains("127.0.0.2");
         await Assert.That(error).Contains("loopback");
-        var (status, _) = await sidecar.Client.GetJsonAsync($"/api/v1/curl/jobs/{id}/result");
-        await Assert.That(status).IsEqualTo(409);
+        var (status, noResult) = await sidecar.Client.GetJsonAsync($"/api/v1/curl/jobs/{id}/result");
+        await Assert.That(status).IsEqualTo(404); // a failed job never has a result (issue 15)
+        await Assert.That(noResult.GetProperty("error").GetString()).IsEqualTo("JOB_HAS_NO_RESULT");
 
         // A literal denied URL is refused at submit, before any job exists.
         var (refused, body) = await sidecar.Client.PostJsonAsync("/api/v1/curl/request", $"{{\"url\":\"{target}\",\"mode\":\"async\"}}");

@@ -53,10 +53,6 @@ public class SsrfGuardUrlTests
     [Arguments("http://[::127.0.0.2]/", "ipv4_embedded:loopback")]
     [Arguments("http://[::ffff:0:127.0.0.2]/", "ipv4_embedded:loopback")]
     [Arguments("http://[2001:0:4136:e378:8000:63bf:80ff:fffd]/", "ipv4_embedded:loopback")]
-    [Arguments("http://localhost:1234/", "loopback")]
-    [Arguments("http://LOCALHOST./", "loopback")]
-    [Arguments("http://api.localhost/", "loopback")]
-    [Arguments("http://\uFF4C\uFF4F\uFF43\uFF41\uFF4C\uFF48\uFF4F\uFF53\uFF54/", "loopback")]
     [Arguments("file:///etc/passwd", "scheme")]
     [Arguments("FILE:///etc/passwd", "scheme")]
     [Arguments("gopher://x/", "scheme")]
@@ -130,6 +126,31 @@ public class SsrfGuardUrlTests
 
         await Assert.That(verdict.Allowed).IsEqualTo(allowed);
         await Assert.That(verdict.Rule).IsEqualTo(rule);
+    }
+
+    // Issue 15: a localhost name is judged as the loopback addresses it stands for (RFC 6761), under the
+    // same allow/deny rules as those addresses: denied by default, allowed when --allow-cidr covers one.
+    [Test]
+    [Arguments("http://localhost:1234/")]
+    [Arguments("http://LOCALHOST./")]
+    [Arguments("http://api.localhost/")]
+    [Arguments("http://\uFF4C\uFF4F\uFF43\uFF41\uFF4C\uFF48\uFF4F\uFF53\uFF54/")]
+    public async Task Localhost_names_are_judged_as_their_loopback_addresses(string url)
+    {
+        SsrfVerdict strict = new SsrfGuard(new SsrfOptions()).CheckUrl(url, out _);
+        SsrfVerdict otherLoopback = new SsrfGuard(new SsrfOptions { AllowCidrs = ["127.0.0.2/32"] }).CheckUrl(url, out _);
+        SsrfVerdict denied = new SsrfGuard(new SsrfOptions { AllowCidrs = ["127.0.0.0/8"], DenyCidrs = ["127.0.0.1/32"] }).CheckUrl(url, out _);
+        SsrfVerdict v4 = Guard.CheckUrl(url, out _);
+        SsrfVerdict v6 = new SsrfGuard(new SsrfOptions { AllowCidrs = ["::1/128"] }).CheckUrl(url, out _);
+
+        await Assert.That(strict).IsEqualTo(new SsrfVerdict(false, "loopback", null) { Detail = strict.Detail });
+        await Assert.That(otherLoopback.Allowed).IsFalse();
+        await Assert.That(otherLoopback.Rule).IsEqualTo("loopback");
+        await Assert.That(denied.Allowed).IsFalse();
+        await Assert.That(denied.Rule).IsEqualTo("deny_cidr");
+        await Assert.That(v4.Allowed).IsTrue();
+        await Assert.That(v4.Rule).IsEqualTo("allow_cidr");
+        await Assert.That(v6.Allowed).IsTrue();
     }
 
     [Test]

@@ -1,0 +1,116 @@
+// Exit paths (issue 15, items 2 and 3): --help and --version exit 0, usage errors exit 2, run-time
+// start-up failures exit 1 with one line `hoody-curl: <what> (<where>)` and never a stack trace. Each
+// quick path runs 50 times: a native library initialised in the background used to race the exit.
+using HoodyCurl.E2E.Tests.Harness;
+
+namespace HoodyCurl.E2E.Tests.Operator;
+
+public class ExitCodeTests
+{
+    private const int Runs = 50;
+
+    [Test]
+    [Arguments("--help")]
+    [Arguments("--version")]
+    [Arguments("--no-such-flag")]
+    [Arguments("--pool-global=x")]
+    public async Task Quick_exits_are_clean_every_time(string flag)
+    {
+        var expected = flag is "--help" or "--version" ? 0 : 2;
+        var version = typeof(ExitCodeTests).Assembly.GetName().Version!;
+        for (var i = 0; i < Runs; i++)
+        {
+            var (code, stdout, stderr) = await BinaryRun.RunAsync(flag);
+            if (code != expected) throw new InvalidOperationException($"run {i}: {flag} exited {code}, expected {expected}\n{stdout}\n{stderr}");
+            switch (flag)
+            {
+                case "--help":
+                    await Assert.That(stdout).Contains("--storage-dir");
+                    await Assert.That(stderr).IsEmpty();
+                    break;
+                case "--version":
+                    await Assert.That(stdout.Trim()).StartsWith($"{version.Major}.{version.Minor}.{version.Build}");
+                    await Assert.That(stderr).IsEmpty();
+                    break;
+                case "--no-such-flag":
+                    await Assert.That(stderr).Contains("'--no-such-flag'");
+                    await Assert.That(stdout).IsEmpty();
+                    break;
+                default:
+                    await Assert.That(stderr).Contains("--pool-global");
+                    await Assert.That(stderr).Contains("must be an integer");
+                    await Assert.That(stderr).DoesNotContain("System.");
+                    break;
+            }
+        }
+    }
+
+    [Test]
+    public async Task Storage_dir_with_a_missing_parent_is_an_error_and_creates_nothing()
+    {
+        var parent = Path.Combine(Path.GetTempPath(), "hoody-e2e-missing-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(parent, "data");
+        var (code, stdout, stderr) = await BinaryRun.RunAsync("--listen", "127.0.0.1:0", "--storage-dir", dir);
+        await Assert.That(code).IsEqualTo(1);
+        await Assert.That(stderr.Trim()).IsEqualTo($"hoody-curl: the storage dir's parent folder does not exist (create it first) ({dir})");
+        await Assert.That(stdout).IsEmpty();
+        await Assert.That(Directory.Exists(parent)).IsFalse();
+    }
+
+    [Test]
+    public async Task Storage_path_that_is_a_file_is_one_line()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (code, _, stderr) = await BinaryRun.RunAsync("--listen", "127.0.0.1:0", "--storage-dir", file);
+            await Assert.That(code).IsEqualTo(1);
+            await Assert.That(stderr.Trim()).IsEqualTo($"hoody-curl: storage dir is a file, not a folder ({file})");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Read_only_storage_dir_is_one_line()
+    {
+        if (Posix.GetEuid() == 0)
+        {
+            Skip.Test("running as root: permission bits do not stop root, so a read-only folder cannot be simulated here");
+        }
+        var dir = Directory.CreateTempSubdirectory("hoody-e2e-ro-").FullName;
+        try
+        {
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var (code, _, stderr) = await BinaryRun.RunAsync("--listen", "127.0.0.1:0", "--storage-dir", dir);
+            await Assert.That(code).IsEqualTo(1);
+            await Assert.That(stderr.Trim()).IsEqualTo($"hoody-curl: storage dir is not writable ({dir})");
+        }
+        finally
+        {
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Unusable_listen_address_is_one_line()
+    {
+        var dir = Directory.CreateTempSubdirectory("hoody-e2e-addr-").FullName;
+        try
+        {
+            // 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
+            var (code, _, stderr) = await BinaryRun.RunAsync("--listen", "192.0.2.1:8080", "--storage-dir", dir);
+            await Assert.That(code).IsEqualTo(1);
+            await Assert.That(stderr.Trim()).IsEqualTo("hoody-curl: cannot listen: this machine has no such address (192.0.2.1:8080)");
+            await Assert.That(Directory.EnumerateFileSystemEntries(dir).Any()).IsFalse();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
