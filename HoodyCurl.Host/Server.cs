@@ -50,6 +50,9 @@ internal static class Server
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Db.Database(settings.StorageDir));
         builder.Services.AddSingleton(new StartFacts(startedAt));
+        var sse = HoodyCurl.Kernel.Sse.SseSettings.FromFlags(flags);
+        builder.Services.AddSingleton(sse);
+        builder.Services.AddSingleton(new HoodyCurl.Kernel.Sse.SseCapacity(sse, metrics));
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
         var app = builder.Build();
@@ -76,6 +79,7 @@ internal static class Server
                 await ApiError.Internal("internal error").WriteAsync(context);
             }
         });
+        app.UseWebSockets(); // /ws (Realtime); keep-alive is set per accepted socket
         HealthEndpoints.Map(app);
         app.MapGet("/metrics", (HttpContext context) =>
         {
