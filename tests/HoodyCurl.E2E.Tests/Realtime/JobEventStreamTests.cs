@@ -30,7 +30,7 @@ public class JobEventStreamTests
         await using var sseAlias = await SseClient.OpenAsync(sidecar.BaseUrl + "/sse");
         await sseAlias.WaitForAsync(f => f.Count >= 1);
 
-        var id = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/bytes/64"), ",\"name\":\"nightly-export\"");
+        var id = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/bytes/64"), ",\"job_name\":\"nightly-export\"");
         foreach (var client in new[] { ws, wsAlias })
         {
             var messages = await client.WaitForAsync(m => m.Any(x => x.Str("type") == "jobcompleted" && x.Str("job_id") == id));
@@ -74,7 +74,7 @@ public class JobEventStreamTests
         await using var sidecar = await Sidecar.StartAsync("--max-concurrent-jobs", "1");
         await using var all = await WsClient.ConnectAsync(Ws(sidecar, "/ws"));
         var blocker = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/delay/800"));
-        var a = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/delay/30000"), ",\"name\":\"to-cancel\"");
+        var a = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/delay/30000"), ",\"job_name\":\"to-cancel\"");
         var b = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/bytes/10"));
         await using var ws = await WsClient.ConnectAsync(Ws(sidecar, $"/ws?job_id={a}"));
         await using var sse = await SseClient.OpenAsync(sidecar.BaseUrl + $"/sse?job_id={a}");
