@@ -19,6 +19,7 @@ public sealed class RealtimeModule : IModule
     private Option<int>? _ping;
     private Option<int>? _drop;
     private Option<int>? _buffer;
+    private Option<int>? _sendBuffer;
 
     public void AddFlags(Command command)
     {
@@ -30,6 +31,8 @@ public sealed class RealtimeModule : IModule
             "Seconds without a pong after which /ws drops the connection (more than --ws-ping-secs)", Defaults.WsDropSecs);
         _buffer = FlagReader.Define(command, "--event-subscriber-buffer",
             "Job events buffered per /ws or /sse subscriber before it is sent a lag notice", Defaults.SubscriberBuffer);
+        _sendBuffer = FlagReader.Define(command, "--ws-send-buffer-bytes",
+            "Kernel send buffer of each /ws socket, in bytes (fixed, so a subscriber that stops reading is detected)", Defaults.WsSendBufferBytes);
     }
 
     public void AddServices(IServiceCollection services, ParseResult flags)
@@ -56,6 +59,7 @@ public sealed class RealtimeModule : IModule
             WsPingSecs = ping,
             WsDropSecs = drop,
             SubscriberBuffer = FlagReader.Positive(flags, _buffer!),
+            WsSendBufferBytes = FlagReader.Positive(flags, _sendBuffer!),
         };
     }
 }

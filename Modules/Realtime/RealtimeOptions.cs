@@ -24,6 +24,13 @@ public sealed record RealtimeOptions
     /// </summary>
     public int SubscriberBuffer { get; init; } = 1024;
 
+    /// <summary>
+    /// Kernel send buffer of each /ws socket, in bytes (`--ws-send-buffer-bytes`). Fixed instead of
+    /// auto-tuned (which grows to megabytes on loopback), so a subscriber that stops reading blocks its
+    /// sender soon and is told it lagged instead of the kernel hiding it. Default 65536.
+    /// </summary>
+    public int WsSendBufferBytes { get; init; } = 64 * 1024;
+
     /// <summary>`retry:` the /sse stream announces, in ms (events.md §3.2). Fixed: 5000.</summary>
     public int SseRetryMs { get; init; } = 5000;
 

@@ -2,9 +2,12 @@
 // `?job_id=` filter, `?after=N` replay from the durable log as on /sse. Pings every --ws-ping-secs and
 // drops a peer that sends no pong for --ws-drop-secs (the runtime's keep-alive timeout, which needs the
 // receive loop below to read the pongs). Client messages are read and ignored; a close is answered.
+// The socket's kernel send buffer is fixed (--ws-send-buffer-bytes): a peer that stops reading then
+// blocks the sender, its bounded subscriber buffer fills, and it is told how many events it missed.
 using System.Net.WebSockets;
 using HoodyCurl.Jobs;
 using HoodyCurl.Kernel.Errors;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
 namespace HoodyCurl.Realtime.Endpoints;
@@ -20,6 +23,7 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
         var feed = new EventFeed(subscription.Reader, subscription.TakeMissed,
             (after, limit) => events.ReadAfter(after, query.JobId, limit), query.After, options.ReplayPage);
 
+        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } tcp) tcp.SendBufferSize = options.WsSendBufferBytes;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = TimeSpan.FromSeconds(options.WsPingSecs),
