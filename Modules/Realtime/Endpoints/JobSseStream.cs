@@ -8,10 +8,12 @@ using HoodyCurl.Jobs;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Sse;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 
 namespace HoodyCurl.Realtime.Endpoints;
 
-internal sealed class JobSseStream(IJobEvents events, SseSettings sse, SseCapacity capacity, RealtimeOptions options, RealtimeMetrics metrics, TimeProvider time)
+internal sealed class JobSseStream(IJobEvents events, SseSettings sse, SseCapacity capacity, RealtimeOptions options, RealtimeMetrics metrics, TimeProvider time,
+    IHostApplicationLifetime host)
 {
     private readonly byte[] _preamble = JobEventFrames.SsePreamble(options.SseRetryMs);
 
@@ -31,7 +33,9 @@ internal sealed class JobSseStream(IJobEvents events, SseSettings sse, SseCapaci
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         var aborted = context.RequestAborted;
-        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        // Ends with the client, at --sse-max-duration-secs, or when the sidecar shuts down (the stream
+        // would otherwise hold the graceful shutdown for its whole timeout).
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(aborted, host.ApplicationStopping);
         lifetime.CancelAfter(TimeSpan.FromSeconds(sse.MaxDurationSecs));
         var token = lifetime.Token;
         var writer = response.BodyWriter;

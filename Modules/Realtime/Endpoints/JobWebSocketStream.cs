@@ -9,10 +9,11 @@ using HoodyCurl.Jobs;
 using HoodyCurl.Kernel.Errors;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 
 namespace HoodyCurl.Realtime.Endpoints;
 
-internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions options, RealtimeMetrics metrics)
+internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions options, RealtimeMetrics metrics, IHostApplicationLifetime host)
 {
     public async Task RunAsync(HttpContext context)
     {
@@ -30,7 +31,7 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
             KeepAliveTimeout = TimeSpan.FromSeconds(options.WsDropSecs - options.WsPingSecs),
         }).ConfigureAwait(false);
         metrics.WsSubscribers.Inc();
-        using var closed = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var closed = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, host.ApplicationStopping);
         var receiving = ReceiveUntilCloseAsync(socket, closed);
         try
         {
@@ -43,6 +44,12 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
         finally
         {
             metrics.WsSubscribers.Dec();
+            if (host.ApplicationStopping.IsCancellationRequested && socket.State == WebSocketState.Open)
+            {
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                try { await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "shutting down", quick.Token).ConfigureAwait(false); }
+                catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
+            }
             await closed.CancelAsync().ConfigureAwait(false);
             socket.Abort();
             await receiving.ConfigureAwait(false);

@@ -90,7 +90,7 @@ internal sealed class SsePassthrough
         var boundary = new SseBoundary();
         long total = 0;
         string outcome;
-        ApiError? failure = null;
+        (string Type, string Message)? failure = null;
         try
         {
             await response.StartAsync(aborted).ConfigureAwait(false); // the head reaches the client before the first event
@@ -105,14 +105,13 @@ internal sealed class SsePassthrough
                 {
                     upstream.Abort();
                     outcome = "max_duration";
-                    failure = new ApiError(200, "sse_max_duration",
-                        $"the stream reached --sse-max-duration-secs ({_settings.MaxDurationSecs}s)");
+                    failure = ("sse_max_duration", $"the stream reached --sse-max-duration-secs ({_settings.MaxDurationSecs}s)");
                     break;
                 }
                 catch (ApiErrorException e)
                 {
                     outcome = "error";
-                    failure = e.Error;
+                    failure = ErrorOf(e.Error);
                     break;
                 }
                 var buffer = read.Buffer;
@@ -133,17 +132,16 @@ internal sealed class SsePassthrough
                 {
                     var result = await upstream.Completion.ConfigureAwait(false);
                     outcome = result.Ok ? "end" : "error";
-                    failure = result.Error;
+                    failure = result.Error is { } error ? ErrorOf(error) : null;
                     break;
                 }
             }
-            var frame = failure is null
+            var frame = failure is not { } f
                 ? Frame(boundary.Prefix, "end", w => w.WriteNumber("total_bytes", total))
                 : Frame(boundary.Prefix, "error", w =>
                 {
-                    w.WriteString("error_type", failure.Code == "sse_max_duration" ? "sse_max_duration"
-                        : failure.Code == ErrorCodes.Internal ? "internal_error" : "execution_error");
-                    w.WriteString("message", failure.Message);
+                    w.WriteString("error_type", f.Type);
+                    w.WriteString("message", f.Message);
                     w.WriteNumber("total_bytes", total);
                 });
             writer.Write(frame);
@@ -158,6 +156,10 @@ internal sealed class SsePassthrough
         }
         _promoted.WithLabels(outcome).Inc();
     }
+
+    /// <summary>The channel vocabulary's error_type (events.md §4.4) for a transfer that failed mid-stream.</summary>
+    private static (string Type, string Message) ErrorOf(ApiError error) =>
+        (error.Code == ErrorCodes.Internal ? "internal_error" : "execution_error", error.Message);
 
     /// <summary>One synthetic frame: the prefix that closes an unfinished upstream event, then event/data/blank line.</summary>
     internal static byte[] Frame(string prefix, string eventName, Action<Utf8JsonWriter> data)

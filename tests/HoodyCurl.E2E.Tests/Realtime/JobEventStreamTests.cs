@@ -167,6 +167,27 @@ public class JobEventStreamTests
         await Assert.That(live.State).IsEqualTo(System.Net.WebSockets.WebSocketState.Open);
     }
 
+    [Test]
+    public async Task Open_streams_do_not_hold_a_graceful_shutdown()
+    {
+        var sidecar = await Sidecar.StartAsync(); // --shutdown-timeout-secs 30: the streams must end long before
+        try
+        {
+            await using var ws = await WsClient.ConnectAsync(Ws(sidecar, "/ws"));
+            await using var sse = await SseClient.OpenAsync(sidecar.BaseUrl + "/sse");
+            await sse.WaitForAsync(f => f.Count >= 1);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var code = await sidecar.StopAsync(TimeSpan.FromSeconds(60));
+            await Assert.That(code).IsEqualTo(0);
+            await Assert.That(clock.Elapsed.TotalSeconds).IsLessThan(15);
+            await sse.WaitEndAsync(seconds: 5);
+        }
+        finally
+        {
+            await sidecar.DisposeAsync();
+        }
+    }
+
     internal sealed record LogEvent(long Id, string Type, string JobId);
 
     internal static async Task<List<LogEvent>> EventLogAsync(Sidecar sidecar, string jobId)
