@@ -46,7 +46,11 @@ public sealed class RealtimeModule : IModule
         services.AddSingleton<JobWebSocketStream>();
     }
 
-    public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapRealtime();
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.ServiceProvider.GetRequiredService<RealtimeMetrics>(); // its families are on /metrics from the start
+        endpoints.MapRealtime();
+    }
 
     private RealtimeOptions Read(ParseResult flags)
     {

@@ -94,5 +94,9 @@ public sealed class RequestsModule : IModule
         services.AddSingleton<SsePassthrough>();
     }
 
-    public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapRequests();
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.ServiceProvider.GetRequiredService<SsePassthrough>(); // its metric families are on /metrics from the start
+        endpoints.MapRequests();
+    }
 }
