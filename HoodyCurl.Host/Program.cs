@@ -15,10 +15,12 @@ IModule[] modules =
     new HoodyCurl.Requests.RequestsModule(),
     new HoodyCurl.Jobs.JobsModule(),
     new HoodyCurl.Scheduling.SchedulingModule(),
+    new HoodyCurl.Realtime.RealtimeModule(),
 ];
 
 var root = new RootCommand("hoody-curl — an HTTP sidecar that executes requests through libcurl. Configured only by flags.");
 HostSettings.AddFlags(root);
+HoodyCurl.Kernel.Sse.SseSettings.AddFlags(root);
 foreach (var module in modules) module.AddFlags(root);
 
 var parsed = root.Parse(args);

@@ -55,6 +55,9 @@ internal static class Server
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(new StartFacts(startedAt));
+        var sse = HoodyCurl.Kernel.Sse.SseSettings.FromFlags(flags);
+        builder.Services.AddSingleton(sse);
+        builder.Services.AddSingleton(new HoodyCurl.Kernel.Sse.SseCapacity(sse, metrics));
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
         using var storageLock = StorageLock.Acquire(settings.StorageDir);
@@ -66,6 +69,7 @@ internal static class Server
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("HoodyCurl.Host");
         var pipeline = new RequestPipeline(log);
         app.Use(pipeline.InvokeAsync);
+        app.UseWebSockets(); // /ws (Realtime); keep-alive is set per accepted socket
 
         var routes = app.MapGroup("");
         RequestPipeline.AnswerHeadWhereGet(routes);

@@ -114,7 +114,12 @@ public sealed class RequestsModule : IModule
         services.AddSingleton<RequestExecutor>();
         services.AddSingleton<IRequestExecutor>(sp => sp.GetRequiredService<RequestExecutor>());
         services.AddSingleton<SyncRequestHandler>();
+        services.AddSingleton<SsePassthrough>();
     }
 
-    public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapRequests();
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.ServiceProvider.GetRequiredService<SsePassthrough>(); // its metric families are on /metrics from the start
+        endpoints.MapRequests();
+    }
 }

@@ -1,7 +1,8 @@
 // Runs one request for the REST doors: reads and validates the input (JSON body or GET-bridge
 // query), hands async requests to the jobs module, and answers sync ones in transparent (streamed)
 // or json (envelope) mode, or, with `save: true`, streams the body into storage and answers the
-// json envelope describing the saved file.
+// json envelope describing the saved file. A 2xx text/event-stream is promoted to the SSE passthrough
+// (SsePassthrough) whatever `response` says.
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Engine;
@@ -17,7 +18,7 @@ namespace HoodyCurl.Requests.Endpoints;
 
 internal sealed class SyncRequestHandler(
     IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, ISessionStore sessions, IFileStore files,
-    IServiceProvider services, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger)
+    IServiceProvider services, SsePassthrough sse, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger)
 {
     private int _inFlight;
 
@@ -135,6 +136,11 @@ internal sealed class SyncRequestHandler(
             if (request.Save == true)
             {
                 await SaveAsync(context, request, response, requestId, wait.Token).ConfigureAwait(false);
+            }
+            else if (sse.Applies(request, response))
+            {
+                wait.CancelAfter(Timeout.InfiniteTimeSpan); // a promoted stream is capped by --sse-max-duration-secs instead
+                await sse.RelayAsync(context, response, requestId).ConfigureAwait(false);
             }
             else if (mode == ResponseMode.Transparent)
             {

@@ -174,7 +174,8 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
                 {
                     transfer.MarkCancelled();
                     transfer.Loop.Post(new LoopCommand(LoopCommandKind.Cancel, transfer));
-                });
+                },
+                () => transfer.Loop.Post(new LoopCommand(LoopCommandKind.Promote, transfer)));
         }
     }
 

@@ -336,6 +336,21 @@ internal sealed class Transfer
     }
 
     public void MarkCancelled() => Cancelled = true;
+
+    /// <summary>Set when the response was promoted to an SSE passthrough: the handle is not pooled afterwards.</summary>
+    public bool Promoted { get; private set; }
+
+    /// <summary>
+    /// On the loop thread, when the sync passthrough takes over a text/event-stream (events.md §4): a
+    /// request without its own `timeout` loses the sync default transfer timeout (the stream is capped by
+    /// --sse-max-duration-secs instead); libcurl reads CURLOPT_TIMEOUT_MS on every timeout check.
+    /// </summary>
+    public void Promote()
+    {
+        Promoted = true;
+        if (Finished || Easy == 0) return;
+        if (Request.Timeout is null) LibCurl.SetLong(Easy, CurlOpt.TIMEOUT_MS, 0);
+    }
 }
 
 /// <summary>The final response head.</summary>

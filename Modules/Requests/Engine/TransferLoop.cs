@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace HoodyCurl.Requests.Engine;
 
-internal enum LoopCommandKind { Start, Resume, Cancel }
+internal enum LoopCommandKind { Start, Resume, Cancel, Promote }
 
 internal readonly record struct LoopCommand(LoopCommandKind Kind, Transfer Transfer);
 
@@ -83,6 +83,7 @@ internal sealed unsafe class TransferLoop : IDisposable
                     case LoopCommandKind.Start: Start(command.Transfer); break;
                     case LoopCommandKind.Resume: command.Transfer.Resume(); break;
                     case LoopCommandKind.Cancel: Cancel(command.Transfer); break;
+                    case LoopCommandKind.Promote: command.Transfer.Promote(); break;
                 }
             }
             catch (Exception e)
@@ -136,7 +137,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             if (message->Msg != CurlConst.MSG_DONE || !_active.TryGetValue(message->EasyHandle, out var t)) continue;
             t.CurlResult = message->Result;
             var error = ErrorOf(t, message->Result);
-            Finish(t, error, bypass: t.ReaderGone ? "cancellation" : null);
+            Finish(t, error, bypass: t.ReaderGone ? "cancellation" : t.Promoted ? "promoted" : null);
         }
     }
 

@@ -8,10 +8,12 @@ namespace HoodyCurl.Requests.Model;
 public sealed class UpstreamResponse : IAsyncDisposable
 {
     private readonly Action _abort;
+    private readonly Action? _promote;
 
     internal UpstreamResponse(int statusCode, IReadOnlyList<HeaderEntry> headers, string effectiveUrl, bool bodyDecoded,
-        PipeReader body, Task<TransferResult> completion, int attempts, Action abort)
+        PipeReader body, Task<TransferResult> completion, int attempts, Action abort, Action? promote = null)
     {
+        _promote = promote;
         StatusCode = statusCode;
         Headers = headers;
         EffectiveUrl = effectiveUrl;
@@ -48,6 +50,9 @@ public sealed class UpstreamResponse : IAsyncDisposable
 
     /// <summary>Aborts the transfer (the caller went away). Safe to call more than once.</summary>
     public void Abort() => _abort();
+
+    /// <summary>Marks the transfer as a long-lived SSE passthrough (no sync default timeout, not pooled).</summary>
+    internal void Promote() => _promote?.Invoke();
 
     public async ValueTask DisposeAsync()
     {

@@ -11,9 +11,9 @@ namespace HoodyCurl.TestUpstream.Endpoints;
 /// Bodies that arrive over time: /slow (for speed limits and timeouts), /drip (lines) and /sse
 /// (server-sent events). Each piece is flushed on its own and every wait ends when the client leaves.
 /// </summary>
-internal static class PacedEndpoints
+public static class PacedEndpoints
 {
-    public static void Map(IEndpointRouteBuilder routes)
+    internal static void Map(IEndpointRouteBuilder routes)
     {
         routes.Map("/slow/{n}", SlowAsync);
         routes.Map("/drip", DripAsync);
@@ -74,11 +74,17 @@ internal static class PacedEndpoints
     }
 
     // Events with ids 1..K; a reconnect with Last-Event-ID continues after that id.
+    //   die_after=N    drop the connection (no clean end) right after event N
+    //   unterminated=1 the last event ends with its data line but without the blank line
+    //   status=S       answer S instead of 200 (still text/event-stream)
     private static async Task SseAsync(HttpContext context)
     {
         int count = Math.Max(0, QueryPairs.IntOrDefault(context.Request, "count", 5));
         int interval = Math.Max(0, QueryPairs.IntOrDefault(context.Request, "interval_ms", 100));
+        int dieAfter = QueryPairs.IntOrDefault(context.Request, "die_after", -1);
+        bool unterminated = QueryPairs.IntOrDefault(context.Request, "unterminated", 0) == 1;
         int first = int.TryParse(context.Request.Headers["Last-Event-ID"], out int lastSeen) ? lastSeen + 1 : 1;
+        context.Response.StatusCode = QueryPairs.IntOrDefault(context.Request, "status", 200);
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         await context.Response.StartAsync(context.RequestAborted);
@@ -88,8 +94,28 @@ internal static class PacedEndpoints
             {
                 await Task.Delay(interval, context.RequestAborted);
             }
-            await WriteTextAsync(context, string.Create(CultureInfo.InvariantCulture, $"id: {i}\nevent: tick\ndata: {{\"i\":{i}}}\n\n"));
+            string end = unterminated && i == count ? "\n" : "\n\n";
+            await WriteTextAsync(context, string.Create(CultureInfo.InvariantCulture, $"id: {i}\nevent: tick\ndata: {{\"i\":{i}}}{end}"));
+            if (i == dieAfter)
+            {
+                await Task.Delay(100, context.RequestAborted); // let the flushed bytes leave before the reset
+                context.Abort();
+                return;
+            }
         }
+    }
+
+    /// <summary>The exact bytes /sse sends for these parameters (without Last-Event-ID), for byte-identity checks.</summary>
+    public static string SseBody(int count, int dieAfter = -1, bool unterminated = false)
+    {
+        var text = new StringBuilder();
+        for (int i = 1; i <= count; i++)
+        {
+            string end = unterminated && i == count ? "\n" : "\n\n";
+            text.Append(CultureInfo.InvariantCulture, $"id: {i}\nevent: tick\ndata: {{\"i\":{i}}}{end}");
+            if (i == dieAfter) break;
+        }
+        return text.ToString();
     }
 
     private static async Task WriteTextAsync(HttpContext context, string text)

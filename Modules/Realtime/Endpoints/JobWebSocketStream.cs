@@ -1,0 +1,102 @@
+// GET /ws: job events over a WebSocket (events.md §2): one text frame per event with its `type`,
+// `?job_id=` filter, `?after=N` replay from the durable log as on /sse. Pings every --ws-ping-secs and
+// drops a peer that sends no pong for --ws-drop-secs (the runtime's keep-alive timeout, which needs the
+// receive loop below to read the pongs). Client messages are read and ignored; a close is answered.
+// The socket's kernel send buffer is fixed (--ws-send-buffer-bytes): a peer that stops reading then
+// blocks the sender, its bounded subscriber buffer fills, and it is told how many events it missed.
+using System.Net.WebSockets;
+using HoodyCurl.Jobs;
+using HoodyCurl.Kernel.Errors;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+
+namespace HoodyCurl.Realtime.Endpoints;
+
+internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions options, RealtimeMetrics metrics, IHostApplicationLifetime host)
+{
+    public async Task RunAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+            throw new ApiErrorException(ApiError.Validation("this route speaks WebSocket: send a GET with Upgrade: websocket"));
+        var query = StreamQuery.Read(context.Request, useLastEventId: false);
+        using var subscription = events.Subscribe(query.JobId, options.SubscriberBuffer);
+        var feed = new EventFeed(subscription.Reader, subscription.TakeMissed,
+            (after, limit) => events.ReadAfter(after, query.JobId, limit), query.After, options.ReplayPage);
+
+        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } tcp) tcp.SendBufferSize = options.WsSendBufferBytes;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = TimeSpan.FromSeconds(options.WsPingSecs),
+            KeepAliveTimeout = TimeSpan.FromSeconds(options.WsDropSecs - options.WsPingSecs),
+        }).ConfigureAwait(false);
+        metrics.WsSubscribers.Inc();
+        using var closed = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, host.ApplicationStopping);
+        var receiving = ReceiveUntilCloseAsync(socket, closed);
+        try
+        {
+            await SendAsync(socket, feed, closed.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The peer went away, closed, or stopped answering pings.
+        }
+        finally
+        {
+            metrics.WsSubscribers.Dec();
+            if (host.ApplicationStopping.IsCancellationRequested && socket.State == WebSocketState.Open)
+            {
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                try { await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "shutting down", quick.Token).ConfigureAwait(false); }
+                catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
+            }
+            await closed.CancelAsync().ConfigureAwait(false);
+            socket.Abort();
+            await receiving.ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendAsync(WebSocket socket, EventFeed feed, CancellationToken token)
+    {
+        var delivered = metrics.Delivered.WithLabels(Transports.Ws);
+        var lagged = metrics.Lagged.WithLabels(Transports.Ws);
+        while (!token.IsCancellationRequested)
+        {
+            if (feed.TryNext(out var item))
+            {
+                var frame = item.Event is { } e ? JobEventFrames.Ws(e) : JobEventFrames.WsLag(item.Missed);
+                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+                if (item.Event is not null) delivered.Inc();
+                else lagged.Inc(item.Missed);
+                continue;
+            }
+            if (!await feed.WaitAsync(token).ConfigureAwait(false)) return; // the subscription ended (shutdown)
+        }
+    }
+
+    /// <summary>Reads (and ignores) what the client sends, which also processes its pongs; a close or an error ends the stream.</summary>
+    private static async Task ReceiveUntilCloseAsync(WebSocket socket, CancellationTokenSource closed)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, closed.Token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (socket.State == WebSocketState.CloseReceived)
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            try { await closed.CancelAsync().ConfigureAwait(false); } catch (ObjectDisposedException) { }
+        }
+    }
+}
