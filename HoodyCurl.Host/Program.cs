@@ -14,6 +14,7 @@ IModule[] modules =
     new HoodyCurl.Requests.RequestsModule(),
     new HoodyCurl.Jobs.JobsModule(),
     new HoodyCurl.Scheduling.SchedulingModule(),
+    new HoodyCurl.Links.LinksModule(),
 ];
 
 var root = new RootCommand("hoody-curl — an HTTP sidecar that executes requests through libcurl. Configured only by flags.");

@@ -91,6 +91,7 @@ public sealed class RequestsModule : IModule
         services.AddSingleton<RequestExecutor>();
         services.AddSingleton<IRequestExecutor>(sp => sp.GetRequiredService<RequestExecutor>());
         services.AddSingleton<SyncRequestHandler>();
+        services.AddSingleton<IRequestDispatcher>(sp => sp.GetRequiredService<SyncRequestHandler>());
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapRequests();

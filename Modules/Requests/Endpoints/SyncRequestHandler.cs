@@ -17,7 +17,7 @@ namespace HoodyCurl.Requests.Endpoints;
 
 internal sealed class SyncRequestHandler(
     IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, ISessionStore sessions, IFileStore files,
-    IServiceProvider services)
+    IServiceProvider services) : IRequestDispatcher
 {
     private int _inFlight;
 
@@ -52,7 +52,21 @@ internal sealed class SyncRequestHandler(
         }
     }
 
-    private async Task DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
+    async Task<DispatchResult> IRequestDispatcher.DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
+    {
+        try
+        {
+            return new DispatchResult(await DispatchAsync(context, request, defaultMode, door).ConfigureAwait(false), null);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context).ConfigureAwait(false);
+            return new DispatchResult(null, e.Error);
+        }
+    }
+
+    /// <summary>Runs the request and answers it; returns the job id for async requests, null for sync ones.</summary>
+    private async Task<string?> DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
     {
         if (request.Mode == ExecutionMode.Async)
         {
@@ -63,7 +77,7 @@ internal sealed class SyncRequestHandler(
                 ?? throw new ApiErrorException(ApiError.Validation("mode 'async' needs the jobs module, which this build does not include"));
             var jobId = await submitter.SubmitAsync(request, context.RequestAborted).ConfigureAwait(false);
             await AsyncAccepted.WriteAsync(context, jobId).ConfigureAwait(false);
-            return;
+            return jobId;
         }
 
         if (Interlocked.Increment(ref _inFlight) > options.MaxConcurrentSync)
@@ -83,6 +97,7 @@ internal sealed class SyncRequestHandler(
             Interlocked.Decrement(ref _inFlight);
             metrics.SyncInFlight.Dec();
         }
+        return null;
     }
 
     private async Task RunSyncAsync(HttpContext context, CurlRequest request, ResponseMode mode, string door)
