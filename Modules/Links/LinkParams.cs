@@ -2,7 +2,7 @@
 // lands where its declaration says, encoded for that place:
 //   query  -> percent-encoded (RFC 3986 unreserved characters only stay literal) and appended to the
 //             stored URL's query, so no value can add a '&', '#', '/', '@' or change scheme/host/port/path;
-//   header -> its own header line, refused (400) when it holds CR, LF, NUL or another control character;
+//   header -> its own header line (blanks trimmed), refused (400) when it holds CR, LF, NUL or another control character;
 //   body   -> a JSON string member of the stored `json` object (or a `form` field), escaped by the writer.
 // Undeclared query parameters are never looked at; nothing else of the stored request changes.
 using System.Collections.Concurrent;
@@ -133,7 +133,8 @@ internal static class LinkParams
                     break;
                 case ParamLocation.Header:
                     if (HeaderRules.Check(p.Name, value, limits.MaxHeaderBytes) is { } problem) throw Fail($"parameter '{p.Name}': {problem}");
-                    (headers ??= []).Add(new HeaderEntry(p.Name, value));
+                    // A field value has no leading or trailing blanks (RFC 9110 §5.5); libcurl would drop a blank-only one.
+                    (headers ??= []).Add(new HeaderEntry(p.Name, value.Trim(' ', '\t')));
                     break;
                 case ParamLocation.Body:
                     (body ??= []).Add((p.Name, value));
