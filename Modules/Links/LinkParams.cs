@@ -36,16 +36,20 @@ internal static class LinkParams
     }
 
     /// <summary>
-    /// Compiles a pattern with the non-backtracking engine (linear time in the value's length) and a match
-    /// timeout; 400 when the pattern is invalid or uses a construct that engine lacks (backreferences, lookarounds).
+    /// Compiles a pattern that must match the whole value (it is wrapped in \A(?:…)\z, so "^[a-z]+$" does
+    /// not let "abc\n" through) with the non-backtracking engine (linear time in the value's length) and a
+    /// match timeout; 400 when the pattern is invalid or uses a construct that engine lacks (backreferences,
+    /// lookarounds).
     /// </summary>
     public static Regex Compile(string pattern, TimeSpan timeout)
     {
         if (Compiled.TryGetValue(pattern, out var cached)) return cached;
+        const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
         Regex regex;
         try
         {
-            regex = new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, timeout);
+            _ = new Regex(pattern, Options, timeout); // alone first: "a)|(b" must not escape the wrapping group
+            regex = new Regex(@"\A(?:" + pattern + @")\z", Options, timeout);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {

@@ -119,6 +119,11 @@ public class LinkParamsTests
         await Refused(() => LinkParams.Compile(@"^(a)\1$", Timeout));       // backreference
         await Refused(() => LinkParams.Compile(@"^(?=a)a$", Timeout));      // lookahead
         await Refused(() => LinkParams.Compile(@"^[a-$", Timeout));         // not a regex
+        await Refused(() => LinkParams.Compile(@"a)|(b", Timeout));         // would escape the anchoring group
+        var anchored = LinkParams.Compile("[a-z]+", Timeout);
+        await Assert.That(anchored.IsMatch("abc")).IsTrue();
+        await Assert.That(anchored.IsMatch("abc!")).IsFalse();            // the whole value, not a part of it
+        await Assert.That(LinkParams.Compile("^[a-z]+$", Timeout).IsMatch("abc\n")).IsFalse();
         var evil = LinkParams.Compile(@"^(a+)+$", Timeout);                 // catastrophic for a backtracker
         await Assert.That(evil.Options.HasFlag(System.Text.RegularExpressions.RegexOptions.NonBacktracking)).IsTrue();
         await Assert.That(evil.IsMatch(new string('a', 100_000) + "!")).IsFalse();
