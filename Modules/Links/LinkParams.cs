@@ -43,7 +43,8 @@ internal static class LinkParams
     /// </summary>
     public static Regex Compile(string pattern, TimeSpan timeout)
     {
-        if (Compiled.TryGetValue(pattern, out var cached)) return cached;
+        var key = timeout.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + pattern;
+        if (Compiled.TryGetValue(key, out var cached)) return cached;
         const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
         Regex regex;
         try
@@ -56,7 +57,7 @@ internal static class LinkParams
             throw Fail($"pattern '{HeaderRules.Printable(pattern)}' is not a supported regular expression (no backreferences or lookarounds): {e.Message.Split('\n')[0]}");
         }
         if (Compiled.Count > 4096) Compiled.Clear(); // a bound, not a policy: patterns recompile on demand
-        Compiled[pattern] = regex;
+        Compiled[key] = regex;
         return regex;
     }
 

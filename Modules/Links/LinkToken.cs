@@ -26,7 +26,14 @@ internal static class LinkToken
         foreach (var c in token)
             if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
         Span<byte> bytes = stackalloc byte[RandomBytes + 2];
-        if (!Base64Url.TryDecodeFromChars(token, bytes, out var written) || written != RandomBytes) return false;
+        try
+        {
+            if (!Base64Url.TryDecodeFromChars(token, bytes, out var written) || written != RandomBytes) return false;
+        }
+        catch (FormatException)
+        {
+            return false; // non-zero trailing bits: Base64Url throws rather than answering false
+        }
         // 22 characters carry 132 bits: the last 4 must be zero, or two spellings would open one link.
         Span<char> again = stackalloc char[Length];
         return Base64Url.TryEncodeToChars(bytes[..RandomBytes], again, out _) && again.SequenceEqual(token);

@@ -16,6 +16,9 @@ public sealed record LinksOptions
     /// <summary>Longest param `pattern`, in characters. Fixed: 1024.</summary>
     public int MaxPatternLength { get; init; } = 1024;
 
-    /// <summary>How long one param pattern may take to match one value before the value is refused. Fixed: 100 ms.</summary>
-    public TimeSpan PatternTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// How long one param pattern may take to match one value before the value is refused. The engine is
+    /// linear-time, so this is a backstop, not a budget. Fixed: 1 s.
+    /// </summary>
+    public TimeSpan PatternTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -78,7 +78,7 @@ public class LinkWebhookTests
         var history = await LinksApi.HistoryAsync(sidecar.Client, id);
         await Assert.That(history.Count).IsEqualTo(3);
         var entryIds = history.Select(e => e.GetProperty("id").GetInt64()).ToList();
-        await Assert.That(entryIds).IsOrderedBy(x => x);
+        await Assert.That(entryIds.SequenceEqual(entryIds.Order())).IsTrue();
         foreach (var e in history) await Assert.That(e.GetProperty("bytes").GetInt64()).IsEqualTo(10);
         await Assert.That((await LinksApi.GetAsync(sidecar.Client, id)).GetProperty("use_count").GetInt64()).IsEqualTo(5);
         var later = await LinksApi.HistoryAsync(sidecar.Client, id, after: entryIds[1]);
