@@ -38,7 +38,7 @@ public class LinkRestartTests
         await Assert.That(record.GetProperty("use_count").GetInt64()).IsEqualTo(2);
         await Assert.That(record.GetProperty("name").GetString()).IsEqualTo("four");
         await Assert.That(record.GetProperty("request").GetProperty("bearer_token").GetString()).IsEqualTo("***");
-        var history = await LinksApi.HistoryAsync(client, counted);
+        var history = await LinksApi.FinishedHistoryAsync(client, counted);
         await Assert.That(history.Count).IsEqualTo(2);
         foreach (var e in history) await Assert.That(e.GetProperty("status").GetInt32()).IsEqualTo(201);
         var interrupted = (await LinksApi.HistoryAsync(client, slow)).Single();

@@ -61,7 +61,7 @@ public class LinkSecretTests
             await Assert.That((int)revoked.StatusCode).IsEqualTo(404);
             answers.Add(await revoked.Content.ReadAsStringAsync() + revoked.Headers);
         }
-        var history = await LinksApi.HistoryAsync(client, id);
+        var history = await LinksApi.FinishedHistoryAsync(client, id);
         await Assert.That(history.Count).IsEqualTo(1);
         await Assert.That(history[0].GetProperty("status").GetInt32()).IsEqualTo(200);
 

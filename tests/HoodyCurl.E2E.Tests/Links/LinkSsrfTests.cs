@@ -41,7 +41,7 @@ public class LinkSsrfTests
             await Assert.That((int)opened.StatusCode).IsEqualTo(403);
             await Assert.That((await Api.ReadJsonAsync(opened)).GetProperty("code").GetString()).IsEqualTo("SSRF_BLOCKED");
         }
-        var history = await LinksApi.HistoryAsync(client, id);
+        var history = await LinksApi.FinishedHistoryAsync(client, id);
         await Assert.That(history.Single().GetProperty("status").GetInt32()).IsEqualTo(403);
         await Assert.That(history.Single().GetProperty("error").GetString()).IsEqualTo("SSRF_BLOCKED");
 

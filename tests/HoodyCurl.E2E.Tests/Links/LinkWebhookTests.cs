@@ -42,7 +42,7 @@ public class LinkWebhookTests
         await Assert.That(result.GetProperty("body_sha256").GetString()).IsEqualTo(JobsApi.Sha256(payload));
         await Assert.That(result.GetProperty("headers").GetProperty("content-type").GetString()).IsEqualTo("application/octet-stream");
 
-        var history = await LinksApi.HistoryAsync(client, id);
+        var history = await LinksApi.FinishedHistoryAsync(client, id);
         await Assert.That(history.Count).IsEqualTo(1);
         var entry = history[0];
         await Assert.That(entry.GetProperty("job_id").GetString()).IsEqualTo(jobId);
@@ -75,7 +75,7 @@ public class LinkWebhookTests
             using var ok = await anonymous.GetAsync(sidecar.BaseUrl + path);
             await Assert.That((int)ok.StatusCode).IsEqualTo(200);
         }
-        var history = await LinksApi.HistoryAsync(sidecar.Client, id);
+        var history = await LinksApi.FinishedHistoryAsync(sidecar.Client, id);
         await Assert.That(history.Count).IsEqualTo(3);
         var entryIds = history.Select(e => e.GetProperty("id").GetInt64()).ToList();
         await Assert.That(entryIds.SequenceEqual(entryIds.Order())).IsTrue();

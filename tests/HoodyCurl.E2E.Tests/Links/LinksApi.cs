@@ -34,6 +34,35 @@ internal static class LinksApi
         return json;
     }
 
+    /// <summary>
+    /// The history once every entry is complete: an entry is completed just after its answer went out, so
+    /// a caller that reads right after its own opening may see it still open for a moment.
+    /// </summary>
+    public static async Task<List<JsonElement>> FinishedHistoryAsync(HttpClient client, string id, long after = 0)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var items = await HistoryAsync(client, id, after);
+            if (items.All(e => e.GetProperty("status").ValueKind != JsonValueKind.Null || e.GetProperty("error").ValueKind != JsonValueKind.Null))
+                return items;
+            if (clock.ElapsedMilliseconds > 10_000) throw new TimeoutException($"link {id}: history entries still open after 10 s");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Waits until /metrics contains <paramref name="line"/>; fails after 10 s.</summary>
+    public static async Task MetricEventuallyAsync(HttpClient client, string line)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string metrics;
+        while (!(metrics = await client.GetStringAsync("/metrics")).Contains(line, StringComparison.Ordinal))
+        {
+            if (clock.ElapsedMilliseconds > 10_000) throw new TimeoutException($"/metrics never showed '{line}':\n{metrics}");
+            await Task.Delay(20);
+        }
+    }
+
     public static async Task<List<JsonElement>> HistoryAsync(HttpClient client, string id, long after = 0)
     {
         var (status, json) = await client.GetJsonAsync($"{Path}/{id}/history?after={after}");
