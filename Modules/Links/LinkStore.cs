@@ -122,7 +122,7 @@ internal sealed class LinkStore
     }
 
     /// <summary>
-    /// The unrevoked link whose token hashes to <paramref name="tokenHash"/>, after a constant-time
+    /// The unrevoked link whose stored hash is the SHA-256 of <paramref name="token"/>, after a constant-time
     /// comparison of the stored hash with the presented token's; null otherwise.
     /// </summary>
     public LinkRecord? FindByToken(string token)

@@ -131,4 +131,22 @@ public class LinkLifecycleTests
         }
         await Assert.That((await LinksApi.GetAsync(client, postOnly)).GetProperty("use_count").GetInt64()).IsEqualTo(1);
     }
+
+    [Test]
+    public async Task Concurrent_openings_never_exceed_max_uses()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        using var anonymous = LinksApi.Anonymous();
+        var (id, path, _) = await LinksApi.CreateAsync(sidecar.Client, LinksApi.Body(upstream.Url("/delay/50"), "", ",\"max_uses\":5"));
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+        {
+            using var response = await anonymous.GetAsync(sidecar.BaseUrl + path);
+            return (int)response.StatusCode;
+        }));
+        await Assert.That(statuses.Count(s => s == 200)).IsEqualTo(5);
+        await Assert.That(statuses.Count(s => s == 410)).IsEqualTo(15);
+        await Assert.That((await LinksApi.GetAsync(sidecar.Client, id)).GetProperty("use_count").GetInt64()).IsEqualTo(5);
+        await Assert.That((await LinksApi.FinishedHistoryAsync(sidecar.Client, id)).Count).IsEqualTo(5);
+    }
 }
