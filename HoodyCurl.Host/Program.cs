@@ -16,6 +16,7 @@ IModule[] modules =
     new HoodyCurl.Jobs.JobsModule(),
     new HoodyCurl.Scheduling.SchedulingModule(),
     new HoodyCurl.Realtime.RealtimeModule(),
+    new HoodyCurl.Links.LinksModule(),
 ];
 
 var root = new RootCommand("hoody-curl — an HTTP sidecar that executes requests through libcurl. Configured only by flags.");

@@ -115,6 +115,7 @@ public sealed class RequestsModule : IModule
         services.AddSingleton<IRequestExecutor>(sp => sp.GetRequiredService<RequestExecutor>());
         services.AddSingleton<SyncRequestHandler>();
         services.AddSingleton<SsePassthrough>();
+        services.AddSingleton<IRequestDispatcher>(sp => sp.GetRequiredService<SyncRequestHandler>());
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)

@@ -18,7 +18,7 @@ namespace HoodyCurl.Requests.Endpoints;
 
 internal sealed class SyncRequestHandler(
     IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, ISessionStore sessions, IFileStore files,
-    IServiceProvider services, SsePassthrough sse, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger)
+    IServiceProvider services, SsePassthrough sse, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger) : IRequestDispatcher
 {
     private int _inFlight;
 
@@ -79,7 +79,21 @@ internal sealed class SyncRequestHandler(
         return e;
     }
 
-    private async Task DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
+    async Task<DispatchResult> IRequestDispatcher.DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
+    {
+        try
+        {
+            return new DispatchResult(await DispatchAsync(context, request, defaultMode, door).ConfigureAwait(false), null);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context).ConfigureAwait(false);
+            return new DispatchResult(null, e.Error);
+        }
+    }
+
+    /// <summary>Runs the request and answers it; returns the job id for async requests, null for sync ones.</summary>
+    private async Task<string?> DispatchAsync(HttpContext context, CurlRequest request, ResponseMode defaultMode, string door)
     {
         if (request.Mode == ExecutionMode.Async)
         {
@@ -90,7 +104,7 @@ internal sealed class SyncRequestHandler(
                 ?? throw new ApiErrorException(ApiError.Validation("mode 'async' needs the jobs module, which this build does not include"));
             var jobId = await submitter.SubmitAsync(request, context.RequestAborted).ConfigureAwait(false);
             await AsyncAccepted.WriteAsync(context, jobId).ConfigureAwait(false);
-            return;
+            return jobId;
         }
 
         if (Interlocked.Increment(ref _inFlight) > options.MaxConcurrentSync)
@@ -110,6 +124,7 @@ internal sealed class SyncRequestHandler(
             Interlocked.Decrement(ref _inFlight);
             metrics.SyncInFlight.Dec();
         }
+        return null;
     }
 
     private async Task RunSyncAsync(HttpContext context, CurlRequest request, ResponseMode mode, string door)

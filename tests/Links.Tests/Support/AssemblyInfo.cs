@@ -1,0 +1,2 @@
+// The service runs on Linux only (libcurl, Unix file modes, fsync of directories).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
