@@ -78,7 +78,14 @@ internal static class Server
         app.Services.GetRequiredService<IRequestExecutor>();
         using var signals = new ShutdownSignals(app.Lifetime, log, settings.ShutdownTimeoutSecs,
             () => pipeline.InFlight, () => (long)((metrics.Find("hoody_curl_jobs_running") as Gauge)?.WithLabels().Value ?? 0));
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync(); // recovery, migrations and the scheduler run here
+        }
+        catch (Exception e) when (e is not (StartupException or OperationCanceledException))
+        {
+            throw new StartupException("start-up failed: " + e.Message, settings.StorageDir, e);
+        }
         StartupSummary.Log(log, settings, app.Services);
         await app.WaitForShutdownAsync();
         Log.Stopped(log);

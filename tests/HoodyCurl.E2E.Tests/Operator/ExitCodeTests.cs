@@ -97,6 +97,26 @@ public class ExitCodeTests
     }
 
     [Test]
+    public async Task A_file_that_is_not_a_database_is_one_line()
+    {
+        var dir = Directory.CreateTempSubdirectory("hoody-e2e-baddb-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "hoody-curl.db"), new string('x', 8192));
+            var (code, _, stderr) = await BinaryRun.RunAsync("--listen", "127.0.0.1:0", "--storage-dir", dir);
+            await Assert.That(code).IsEqualTo(1);
+            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            await Assert.That(lines.Length).IsEqualTo(1);
+            await Assert.That(lines[0]).StartsWith("hoody-curl: cannot open the database: ");
+            await Assert.That(lines[0]).EndsWith($"({Path.Combine(dir, "hoody-curl.db")})");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Unusable_listen_address_is_one_line()
     {
         var dir = Directory.CreateTempSubdirectory("hoody-e2e-addr-").FullName;
