@@ -21,9 +21,13 @@ internal static class Server
         var settings = HostSettings.FromFlags(flags);
         var startedAt = DateTimeOffset.UtcNow;
 
-        // Order matters (issue 15): the socket first, so a port clash fails before anything touches the
-        // disk; every module's flags next (exit 2 on a bad value); then the storage dir's lock, so a
-        // second instance never opens the database another one owns; libcurl last.
+        // Order matters (issue 15): every module's flags first (exit 2 on a bad value, whatever else is
+        // wrong; the services registered into this scratch collection are thrown away); the socket next,
+        // so a port clash fails before anything touches the disk and port 0 is known before the modules
+        // build their options for real; then the storage dir's lock, so a second instance never opens
+        // the database another one owns; libcurl last.
+        var scratch = new ServiceCollection();
+        foreach (var module in modules) module.AddServices(scratch, flags);
         using var listenSocket = ListenSocket.Bind(settings.Listen);
         HostSettings.BoundListen = (IPEndPoint)listenSocket.LocalEndPoint!;
         settings = settings with { Listen = HostSettings.BoundListen };

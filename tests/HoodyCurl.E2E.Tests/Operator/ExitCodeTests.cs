@@ -46,6 +46,20 @@ public class ExitCodeTests
     }
 
     [Test]
+    public async Task A_bad_flag_value_is_a_usage_error_even_when_the_port_is_taken()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var dir = Path.Combine(Path.GetTempPath(), "hoody-e2e-flag-" + Guid.NewGuid().ToString("N"));
+        var (code, _, stderr) = await BinaryRun.RunAsync("--listen", $"127.0.0.1:{port}", "--storage-dir", dir, "--pool-global", "-1");
+        await Assert.That(code).IsEqualTo(2);
+        await Assert.That(stderr).Contains("--pool-global: must be a positive integer, got -1");
+        await Assert.That(stderr).DoesNotContain("address already in use");
+        await Assert.That(Directory.Exists(dir)).IsFalse();
+    }
+
+    [Test]
     public async Task Storage_dir_with_a_missing_parent_is_an_error_and_creates_nothing()
     {
         var parent = Path.Combine(Path.GetTempPath(), "hoody-e2e-missing-" + Guid.NewGuid().ToString("N"));
