@@ -21,9 +21,13 @@ internal static class Server
         var settings = HostSettings.FromFlags(flags);
         var startedAt = DateTimeOffset.UtcNow;
 
-        // Order matters (issue 15): the socket first, so a port clash fails before anything touches the
-        // disk; every module's flags next (exit 2 on a bad value); then the storage dir's lock, so a
-        // second instance never opens the database another one owns; libcurl last.
+        // Order matters (issue 15): every module's flags first (exit 2 on a bad value, whatever else is
+        // wrong; the services registered into this scratch collection are thrown away); the socket next,
+        // so a port clash fails before anything touches the disk and port 0 is known before the modules
+        // build their options for real; then the storage dir's lock, so a second instance never opens
+        // the database another one owns; libcurl last.
+        var scratch = new ServiceCollection();
+        foreach (var module in modules) module.AddServices(scratch, flags);
         using var listenSocket = ListenSocket.Bind(settings.Listen);
         HostSettings.BoundListen = (IPEndPoint)listenSocket.LocalEndPoint!;
         settings = settings with { Listen = HostSettings.BoundListen };
@@ -85,7 +89,14 @@ internal static class Server
         app.Services.GetRequiredService<IRequestExecutor>();
         using var signals = new ShutdownSignals(app.Lifetime, log, settings.ShutdownTimeoutSecs,
             () => pipeline.InFlight, () => (long)((metrics.Find("hoody_curl_jobs_running") as Gauge)?.WithLabels().Value ?? 0));
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync(); // recovery, migrations and the scheduler run here
+        }
+        catch (Exception e) when (e is not (StartupException or OperationCanceledException))
+        {
+            throw new StartupException("start-up failed: " + e.Message, settings.StorageDir, e);
+        }
         StartupSummary.Log(log, settings, app.Services);
         await app.WaitForShutdownAsync();
         Log.Stopped(log);

@@ -14,6 +14,7 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Threading.Channels;
+using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Db;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests;
@@ -248,12 +249,12 @@ internal sealed class JobWorker
         catch (IOException e)
         {
             Log.BodyWriteFailed(_log, job.Id, e);
-            return RunOutcome.Failure("storage error: " + e.Message, response?.Attempts ?? 1);
+            return RunOutcome.Failure("storage error: " + ServerPaths.Redact(e.Message), response?.Attempts ?? 1);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Log.RunFailed(_log, job.Id, e);
-            return RunOutcome.Failure("internal error: " + e.Message, response?.Attempts ?? 1);
+            return RunOutcome.Failure("internal error: " + ServerPaths.Redact(e.Message), response?.Attempts ?? 1);
         }
         finally
         {

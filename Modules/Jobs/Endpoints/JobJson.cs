@@ -49,11 +49,14 @@ internal static class JobJson
         w.WriteStartObject();
         w.WriteNumber("status_code", r.StatusCode);
         Nullable(w, "content_type", r.ContentType);
+        // A body libcurl decoded (compressed: true) is no longer described by its Content-Encoding and
+        // encoded Content-Length: leave them out, as /result and the sync envelope do.
+        var headers = r.BodyDecoded ? HoodyCurl.Requests.Model.ResponseHeaders.WithoutEncoding(r.RawHeaders) : r.RawHeaders;
         w.WriteStartObject("headers");
-        foreach (var (name, value) in HeaderMap.Build(r.RawHeaders)) w.WriteString(name, value);
+        foreach (var (name, value) in HeaderMap.Build(headers)) w.WriteString(name, value);
         w.WriteEndObject();
         w.WriteStartArray("raw_headers");
-        foreach (var h in r.RawHeaders)
+        foreach (var h in headers)
         {
             w.WriteStartObject();
             w.WriteString("name", h.Name);

@@ -46,6 +46,20 @@ public class ExitCodeTests
     }
 
     [Test]
+    public async Task A_bad_flag_value_is_a_usage_error_even_when_the_port_is_taken()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var dir = Path.Combine(Path.GetTempPath(), "hoody-e2e-flag-" + Guid.NewGuid().ToString("N"));
+        var (code, _, stderr) = await BinaryRun.RunAsync("--listen", $"127.0.0.1:{port}", "--storage-dir", dir, "--pool-global", "-1");
+        await Assert.That(code).IsEqualTo(2);
+        await Assert.That(stderr).Contains("--pool-global: must be a positive integer, got -1");
+        await Assert.That(stderr).DoesNotContain("address already in use");
+        await Assert.That(Directory.Exists(dir)).IsFalse();
+    }
+
+    [Test]
     public async Task Storage_dir_with_a_missing_parent_is_an_error_and_creates_nothing()
     {
         var parent = Path.Combine(Path.GetTempPath(), "hoody-e2e-missing-" + Guid.NewGuid().ToString("N"));
@@ -92,6 +106,26 @@ public class ExitCodeTests
         finally
         {
             File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task A_file_that_is_not_a_database_is_one_line()
+    {
+        var dir = Directory.CreateTempSubdirectory("hoody-e2e-baddb-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "hoody-curl.db"), new string('x', 8192));
+            var (code, _, stderr) = await BinaryRun.RunAsync("--listen", "127.0.0.1:0", "--storage-dir", dir);
+            await Assert.That(code).IsEqualTo(1);
+            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            await Assert.That(lines.Length).IsEqualTo(1);
+            await Assert.That(lines[0]).StartsWith("hoody-curl: cannot open the database: ");
+            await Assert.That(lines[0]).EndsWith($"({Path.Combine(dir, "hoody-curl.db")})");
+        }
+        finally
+        {
             Directory.Delete(dir, recursive: true);
         }
     }

@@ -67,6 +67,12 @@ public class FirstHourTests
         // Not decoded (compressed: false): the header stays, it describes the body as sent.
         var (_, raw) = await sidecar.Client.PostJsonAsync("/api/v1/curl/request", $"{{\"url\":\"{url}\",\"response\":\"json\"}}");
         await Assert.That(raw.GetProperty("headers").GetProperty("content-encoding").GetString()).IsEqualTo("gzip");
+
+        // The same rule in an async job's record.
+        var id = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/gzip"), ",\"compressed\":true");
+        var job = await JobsApi.WaitAsync(sidecar.Client, id);
+        await Assert.That(job.Status()).IsEqualTo("completed");
+        await Assert.That(job.GetProperty("response").GetProperty("headers").TryGetProperty("content-encoding", out _)).IsFalse();
     }
 
     [Test]
