@@ -8,6 +8,7 @@ using HoodyCurl.Kernel.Metrics;
 using HoodyCurl.Requests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -84,6 +85,7 @@ internal static class Server
             return metrics.WriteAsync(context.Response.Body, context.RequestAborted);
         });
         foreach (var module in modules) module.MapEndpoints(routes);
+        OpenApiEndpoint.Map(routes, app.Services.GetRequiredService<EndpointDataSource>(), HoodyCurl.Requests.RequestsOptions.Version);
 
         // Start the engine before accepting traffic, so the first request pays no set-up.
         app.Services.GetRequiredService<IRequestExecutor>();
