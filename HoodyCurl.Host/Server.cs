@@ -51,6 +51,7 @@ internal static class Server
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Db.Database(settings.StorageDir));
         builder.Services.AddSingleton(new StartFacts(startedAt));
+        builder.Services.AddHostedService<MemoryTrimmer>();
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
         var app = builder.Build();
