@@ -18,6 +18,7 @@ for tool in nginx wrk curl; do command -v $tool >/dev/null 2>&1 || [ -x /usr/sbi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 WORK=$(mktemp -d /tmp/hoody-soak.XXXXXX)
+chmod 755 "$WORK" # nginx workers run as nobody when started by root
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -65,14 +66,14 @@ local paths = {
   "/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$UP_PORT%2F64k.txt&response=json",
   "/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$UP_PORT%2F2m&response=json",
   "/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$UP_PORT%2F2m&response=transparent",
-  "/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$UP_PORT%2Fcookie&response=json&session_id=soak-%d",
+  "/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$UP_PORT%2Fcookie&response=json&session_id=soak-SID",
   "/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$UP_PORT%2F64k.txt&mode=async",
 }
 local n = 0
 request = function()
   n = n + 1
   local p = paths[(n % #paths) + 1]
-  if string.find(p, "%%d") then p = string.format(p, n % 50) end
+  p = string.gsub(p, "SID", tostring(n % 50))
   return wrk.format("GET", p)
 end
 LUA
@@ -80,6 +81,7 @@ PEAK=0
 ( while kill -0 $SIDECAR 2>/dev/null; do r=$(rss_kib $SIDECAR); echo "$r"; sleep 1; done ) > "$WORK/rss.txt" &
 SAMPLER=$!
 wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$WORK/mix.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" 2>&1 || true
+grep -q "requests in" "$WORK/wrk.txt" || { say "wrk failed:"; cat "$WORK/wrk.txt" >&2; exit 1; }
 kill $SAMPLER 2>/dev/null || true
 PEAK=$(sort -n "$WORK/rss.txt" | tail -1)
 REQS=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
