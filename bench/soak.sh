@@ -86,7 +86,7 @@ kill $SAMPLER 2>/dev/null || true
 PEAK=$(sort -n "$WORK/rss.txt" | tail -1)
 REQS=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
 RATE=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-ERRS=$(awk '/Non-2xx/ {print $4}' "$WORK/wrk.txt")
+ERRS=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
 AFTER=()
 for t in 10 20 30 40 50 60; do sleep 10; AFTER+=("$(rss_kib $SIDECAR)"); done
 FINAL=${AFTER[5]}
