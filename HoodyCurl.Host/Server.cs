@@ -63,6 +63,7 @@ internal static class Server
         var sse = HoodyCurl.Kernel.Sse.SseSettings.FromFlags(flags);
         builder.Services.AddSingleton(sse);
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Sse.SseCapacity(sse, metrics));
+        builder.Services.AddHostedService<MemoryTrimmer>();
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
         using var storageLock = StorageLock.Acquire(settings.StorageDir);

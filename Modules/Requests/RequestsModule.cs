@@ -18,7 +18,7 @@ public sealed class RequestsModule : IModule
         _maxTimeout = null!, _syncWait = null!, _maxSync = null!, _urlLength = null!, _headerCount = null!, _headerBytes = null!, _jsonDepth = null!;
     private Option<long> _maxBody = null!, _maxBuffer = null!, _responseHeaderBytes = null!;
     private Option<int> _responseHeaderCount = null!;
-    private Option<string[]> _allow = null!, _deny = null!, _resolve = null!;
+    private Option<string[]> _allow = null!, _deny = null!, _resolve = null!, _redirectStrip = null!;
     private Option<bool> _allowPrivate = null!;
     private Option<string?> _upstreamProxy = null!;
 
@@ -41,6 +41,8 @@ public sealed class RequestsModule : IModule
         _headerCount = FlagReader.Define(command, "--max-header-count", "Most extra request headers per request", d.Limits.MaxHeaderCount);
         _headerBytes = FlagReader.Define(command, "--max-header-bytes", "Longest single request header (name + value), in bytes", d.Limits.MaxHeaderBytes);
         _jsonDepth = FlagReader.Define(command, "--max-json-depth", "Deepest JSON nesting accepted in a request body", d.Limits.MaxJsonDepth);
+        _redirectStrip = FlagReader.DefineList(command, "--redirect-strip-header",
+            "Header-name pattern (* wildcard, case-insensitive) dropped when a redirect changes scheme, host or port; replaces the default list *-Key *-Token *-Secret *Auth* (Cookie, Authorization, Proxy-Authorization and the cookie field are always dropped)");
         _allow = FlagReader.DefineList(command, "--allow-cidr", "Allow connections to this CIDR even if the SSRF policy denies it by default");
         _deny = FlagReader.DefineList(command, "--deny-cidr", "Deny connections to this CIDR (wins over --allow-cidr)");
         _allowPrivate = FlagReader.DefineSwitch(command, "--allow-private-networks", "Allow RFC 1918, CGNAT and IPv6 ULA addresses (loopback, link-local and metadata stay denied)");
@@ -66,6 +68,7 @@ public sealed class RequestsModule : IModule
             MaxResponseBufferBytes = FlagReader.Positive(flags, _maxBuffer),
             MaxResponseHeaderCount = FlagReader.Positive(flags, _responseHeaderCount),
             MaxResponseHeaderBytes = FlagReader.Positive(flags, _responseHeaderBytes),
+            RedirectStripHeaders = flags.GetValue(_redirectStrip) is { Length: > 0 } strip ? strip : RequestsOptions.DefaultRedirectStripHeaders,
             DefaultTimeoutSecs = FlagReader.Positive(flags, _defaultTimeout),
             DefaultAsyncTimeoutSecs = FlagReader.Positive(flags, _asyncTimeout),
             MaxSyncWaitSecs = FlagReader.Positive(flags, _syncWait),

@@ -32,6 +32,13 @@ public sealed record RequestsOptions
     public int MaxSyncWaitSecs { get; init; } = 600;
     /// <summary>--max-concurrent-sync: sync requests in flight before 503 QUEUE_FULL. Default 1024.</summary>
     public int MaxConcurrentSync { get; init; } = 1024;
+    /// <summary>
+    /// --redirect-strip-header: glob patterns (case-insensitive, `*` any run) of caller header names dropped
+    /// when a redirect changes scheme, host or port, on top of Cookie, Authorization and Proxy-Authorization
+    /// (always dropped, with the `cookie` field). Default `*-Key`, `*-Token`, `*-Secret`, `*Auth*`.
+    /// </summary>
+    public IReadOnlyList<string> RedirectStripHeaders { get; init; } = DefaultRedirectStripHeaders;
+    internal static readonly string[] DefaultRedirectStripHeaders = ["*-Key", "*-Token", "*-Secret", "*Auth*"];
     /// <summary>Input limits (URL length, headers, JSON depth, retries, --max-timeout-secs).</summary>
     public RequestLimits Limits { get; init; } = RequestLimits.Default;
     /// <summary>The SSRF policy (--allow-cidr, --deny-cidr, --allow-private-networks, --resolve, own listen endpoints).</summary>

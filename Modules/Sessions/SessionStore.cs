@@ -172,6 +172,55 @@ internal sealed partial class SessionStore : ISessionStore
 
     // ---- the API's reads and the delete ----------------------------------------------------------
 
+    /// <summary>
+    /// The total and the page's sessions read lazily, 100 rows per query (keyset on seq), so a caller that
+    /// writes each one as it comes holds one batch, never the whole list (issue 16 item 6).
+    /// </summary>
+    public (long Total, IEnumerable<SessionRecord> Items) ListLazily(int page, int? limit)
+    {
+        long total;
+        using (var connection = _database.Open())
+        using (var count = connection.CreateCommand())
+        {
+            count.CommandText = "SELECT COUNT(*) FROM sessions";
+            total = (long)count.ExecuteScalar()!;
+        }
+        return (total, Batches(limit is null ? 0L : (long)(page - 1) * limit.Value, limit ?? long.MaxValue));
+    }
+
+    private IEnumerable<SessionRecord> Batches(long offset, long wanted)
+    {
+        const int batch = 100;
+        long afterSeq = -1, sent = 0;
+        var first = true;
+        while (sent < wanted)
+        {
+            var rows = new List<(long Seq, SessionRecord Record)>(batch);
+            using (var connection = _database.Open())
+            using (var select = connection.CreateCommand())
+            {
+                // The first query skips the page's offset; the next ones continue after the last seq seen.
+                select.CommandText = first
+                    ? "SELECT id, created_ms, used_ms, cookies, seq FROM sessions ORDER BY seq LIMIT $limit OFFSET $offset"
+                    : "SELECT id, created_ms, used_ms, cookies, seq FROM sessions WHERE seq > $after ORDER BY seq LIMIT $limit";
+                select.Parameters.AddWithValue("$limit", Math.Min(batch, wanted - sent));
+                select.Parameters.AddWithValue("$offset", offset);
+                select.Parameters.AddWithValue("$after", afterSeq);
+                using var reader = select.ExecuteReader();
+                var now = NowMs;
+                while (reader.Read()) rows.Add((reader.GetInt64(4), Record(reader, now)));
+            }
+            first = false;
+            foreach (var (seq, record) in rows)
+            {
+                afterSeq = seq;
+                sent++;
+                yield return record;
+            }
+            if (rows.Count < batch) yield break;
+        }
+    }
+
     public SessionPage List(int page, int? limit)
     {
         using var connection = _database.Open();

@@ -134,3 +134,19 @@ public class TimetableTests
         await Assert.That(ScheduleTimeZones.TryFind(null, out _)).IsFalse();
     }
 }
+
+public class ShortestGapTests
+{
+    [Test]
+    [Arguments("* * * * * *", 1)]
+    [Arguments("*/5 * * * * *", 5)]
+    [Arguments("0,1 * * * * *", 1)]
+    [Arguments("0 * * * * *", 60)]
+    [Arguments("@hourly", 3600)]
+    public async Task The_shortest_gap_between_firings(string cron, int seconds)
+    {
+        var timetable = new HoodyCurl.Scheduling.Timetable(HoodyCurl.Scheduling.CronGrammar.Parse(cron), TimeZoneInfo.Utc);
+        var gap = HoodyCurl.Scheduling.ScheduleService.ShortestGap(timetable, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await Assert.That(gap).IsEqualTo(TimeSpan.FromSeconds(seconds));
+    }
+}

@@ -21,4 +21,27 @@ public static class JsonResponse
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Streams a JSON answer of unknown length (chunked): <paramref name="write"/> gets the writer and a
+    /// flush to await between items, which sends what is pending once it passes 64 KiB. A list of any
+    /// size then costs the sidecar one item and one flush window, not the whole answer.
+    /// </summary>
+    public static async Task StreamAsync(HttpContext context, int status, Func<Utf8JsonWriter, Func<ValueTask>, Task> write)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        var output = response.BodyWriter;
+        await using var writer = new Utf8JsonWriter(output, Options);
+        async ValueTask Flush()
+        {
+            if (writer.BytesPending < 64 * 1024) return;
+            writer.Flush();
+            await output.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        await write(writer, Flush).ConfigureAwait(false);
+        writer.Flush();
+        await output.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
 }

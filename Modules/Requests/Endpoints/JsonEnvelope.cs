@@ -1,5 +1,6 @@
 // json mode: the whole upstream response in one flat JSON object with the SDK field set
-// (decisions D1, D4; rest.md §3.5a). The body is buffered, within --max-response-buffer-bytes.
+// (decisions D1, D4; rest.md §3.5a). The body is buffered within --max-response-buffer-bytes, and the
+// answer streamed; a body that is not printable UTF-8 text is sent as base64 with is_binary.
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -14,78 +15,209 @@ internal static class JsonEnvelope
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>Size of one pooled body chunk: below the large-object heap's 85,000-byte threshold.</summary>
+    private const int ChunkBytes = 64 * 1024;
+
+    /// <summary>
+    /// Buffers the body (pooled 64 KiB chunks, never one growing array on the large-object heap), then
+    /// streams the envelope to the caller. What the sidecar holds stays within --max-response-buffer-bytes:
+    /// the body as received, and the body as encoded in the answer (text JSON-escaped, or base64 when it is
+    /// not printable UTF-8 text) are each checked against it before a byte is written, and the answer
+    /// itself is never assembled in memory (issue 16 item 5: 60 MiB of zero bytes, escaped as \u0000,
+    /// had become a 377 MB answer built in one buffer).
+    /// </summary>
     public static async Task WriteAsync(HttpContext context, UpstreamResponse upstream, string requestId, long limit,
         CancellationToken waitToken, Func<ApiError> waitLimit)
     {
-        var body = new ArrayBufferWriter<byte>(upstream.ContentLength is { } n && n <= limit ? (int)Math.Max(n, 256) : 16 * 1024);
-        var tooLarge = false;
+        var chunks = new List<byte[]>();
+        long length = 0;
         try
         {
-            while (true)
+            var tooLarge = false;
+            try
             {
-                var read = await upstream.Body.ReadAsync(waitToken).ConfigureAwait(false);
-                if (body.WrittenCount + read.Buffer.Length > limit)
+                while (true)
                 {
-                    tooLarge = true;
-                    upstream.Abort();
-                    break;
+                    var read = await upstream.Body.ReadAsync(waitToken).ConfigureAwait(false);
+                    if (length + read.Buffer.Length > limit)
+                    {
+                        tooLarge = true;
+                        upstream.Abort();
+                        break;
+                    }
+                    foreach (var segment in read.Buffer) Append(chunks, ref length, segment.Span);
+                    upstream.Body.AdvanceTo(read.Buffer.End);
+                    if (read.IsCompleted) break;
                 }
-                foreach (var segment in read.Buffer) body.Write(segment.Span);
-                upstream.Body.AdvanceTo(read.Buffer.End);
-                if (read.IsCompleted) break;
             }
-        }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            upstream.Abort();
-            throw new ApiErrorException(waitLimit());
-        }
-        catch (OperationCanceledException)
-        {
-            upstream.Abort();
-            return;
-        }
-        catch (ApiErrorException)
-        {
-            // The transfer failed mid-body: the completion carries the real error (timeout, reset, …).
-        }
-        if (tooLarge)
-        {
-            throw new ApiErrorException(new ApiError(502, ErrorCodes.ResponseTooLarge,
-                $"the upstream body is larger than --max-response-buffer-bytes ({limit} bytes); use response=transparent, save or mode=async"));
-        }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                upstream.Abort();
+                throw new ApiErrorException(waitLimit());
+            }
+            catch (OperationCanceledException)
+            {
+                upstream.Abort();
+                return;
+            }
+            catch (ApiErrorException)
+            {
+                // The transfer failed mid-body: the completion carries the real error (timeout, reset, …).
+            }
+            if (tooLarge) throw TooLarge(limit, "body");
 
-        var result = await upstream.Completion.ConfigureAwait(false);
-        if (result.Error is { } transferError) throw new ApiErrorException(transferError);
-        var bytes = Write(upstream, result, body.WrittenSpan);
-        context.Response.StatusCode = 200;
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = bytes.WrittenCount;
-        context.Response.Headers["X-Request-Id"] = requestId;
-        await context.Response.Body.WriteAsync(bytes.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+            var result = await upstream.Completion.ConfigureAwait(false);
+            if (result.Error is { } transferError) throw new ApiErrorException(transferError);
+
+            var body = new BodyChunks(chunks, length);
+            var isText = body.IsPrintableText();
+            var encoded = isText ? body.EscapedLength() : (length + 2) / 3 * 4;
+            if (encoded > limit) throw TooLarge(limit, isText ? "JSON-escaped body" : "base64 body");
+
+            var response = context.Response;
+            response.StatusCode = 200;
+            response.ContentType = "application/json";
+            response.Headers["X-Request-Id"] = requestId;
+            var output = response.BodyWriter;
+            await using var w = new Utf8JsonWriter(output, WriterOptions);
+            WriteHead(w, upstream, result, null);
+            w.WritePropertyName("body");
+            var chunkIndex = 0;
+            foreach (var (chunk, count) in body.Parts())
+            {
+                var last = ++chunkIndex == chunks.Count;
+                if (isText) w.WriteStringValueSegment(chunk.AsSpan(0, count), last);
+                else w.WriteBase64StringSegment(chunk.AsSpan(0, count), last);
+                if (w.BytesPending >= ChunkBytes)
+                {
+                    w.Flush();
+                    await output.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+            }
+            if (chunks.Count == 0) w.WriteStringValue(""u8);
+            WriteTail(w, upstream, result, !isText, null);
+            w.Flush();
+            await output.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var chunk in chunks) ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
 
-    /// <summary>The envelope; <paramref name="jobId"/> fills `job_id` and <paramref name="extra"/> adds fields at the end.</summary>
+    private static ApiErrorException TooLarge(long limit, string what) => new(new ApiError(502, ErrorCodes.ResponseTooLarge,
+        $"the upstream {what} is larger than --max-response-buffer-bytes ({limit} bytes); use response=transparent, save or mode=async"));
+
+    private static void Append(List<byte[]> chunks, ref long length, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var used = (int)(length % ChunkBytes);
+            if (used == 0) chunks.Add(ArrayPool<byte>.Shared.Rent(ChunkBytes));
+            var take = Math.Min(ChunkBytes - used, data.Length);
+            data[..take].CopyTo(chunks[^1].AsSpan(used));
+            data = data[take..];
+            length += take;
+        }
+    }
+
+    /// <summary>A body held in full chunks of <see cref="ChunkBytes"/> (the last one partly filled).</summary>
+    private readonly struct BodyChunks(List<byte[]> chunks, long length)
+    {
+        public IEnumerable<(byte[] Chunk, int Count)> Parts()
+        {
+            for (var i = 0; i < chunks.Count; i++)
+                yield return (chunks[i], (int)Math.Min(ChunkBytes, length - (long)i * ChunkBytes));
+        }
+
+        public bool IsPrintableText()
+        {
+            var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
+            var chars = ArrayPool<char>.Shared.Rent(ChunkBytes + 4);
+            try
+            {
+                var index = 0;
+                foreach (var (chunk, count) in Parts())
+                {
+                    var span = chunk.AsSpan(0, count);
+                    if (!IsPrintable(span)) return false;
+                    decoder.GetChars(span, chars, flush: ++index == chunks.Count);
+                }
+                return true;
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(chars);
+            }
+        }
+
+        /// <summary>
+        /// The body's size as a JSON string's content: quote, backslash, tab, CR and LF take two bytes,
+        /// characters outside the basic plane twelve; other text stays as it is (relaxed escaping).
+        /// </summary>
+        public long EscapedLength()
+        {
+            var total = length;
+            foreach (var (chunk, count) in Parts())
+                foreach (var b in chunk.AsSpan(0, count))
+                {
+                    if (b is (byte)'"' or (byte)'\\' or (byte)'\t' or (byte)'\n' or (byte)'\r') total++;
+                    else if (b >= 0xF0) total += 8; // a 4-byte character is written as a \uXXXX\uXXXX surrogate pair
+                }
+            return total;
+        }
+    }
+
+    /// <summary>
+    /// Printable text holds no control character but tab, line feed and carriage return: anything else
+    /// (NUL, ESC, …) is sent as base64 with is_binary, not as \u00XX escapes six times its size.
+    /// </summary>
+    internal static bool IsPrintable(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+            if (b < 0x20 && b is not ((byte)'\t' or (byte)'\n' or (byte)'\r') || b == 0x7f) return false;
+        return true;
+    }
+
+    /// <summary>The envelope in one buffer (small bodies only: the saved-file answer); <paramref name="jobId"/> fills `job_id` and <paramref name="extra"/> adds fields at the end.</summary>
     internal static ArrayBufferWriter<byte> Write(UpstreamResponse upstream, TransferResult result, ReadOnlySpan<byte> body,
         string? jobId = null, Action<Utf8JsonWriter>? extra = null)
     {
         var output = new ArrayBufferWriter<byte>(body.Length * 2 + 1024);
         using var w = new Utf8JsonWriter(output, WriterOptions);
-        var info = result.Info;
-        var isText = System.Text.Unicode.Utf8.IsValid(body);
+        var isText = System.Text.Unicode.Utf8.IsValid(body) && IsPrintable(body);
+        WriteHead(w, upstream, result, jobId);
+        if (isText) w.WriteString("body", body);
+        else w.WriteBase64String("body", body);
+        WriteTail(w, upstream, result, !isText, extra);
+        w.Flush();
+        return output;
+    }
+
+    /// <summary>Everything before `body`.</summary>
+    private static void WriteHead(Utf8JsonWriter w, UpstreamResponse upstream, TransferResult result, string? jobId)
+    {
         w.WriteStartObject();
         w.WriteBoolean("success", result.Ok && upstream.StatusCode < 400);
         if (jobId is null) w.WriteNull("job_id");
         else w.WriteString("job_id", jobId);
         w.WriteNumber("status_code", upstream.StatusCode);
-        // The body below is what libcurl decoded (compressed: true): its Content-Encoding and the encoded
+        // The body is what libcurl decoded (compressed: true): its Content-Encoding and the encoded
         // Content-Length no longer describe it, so they are dropped, as transparent mode does.
         var headers = upstream.BodyDecoded ? ResponseHeaders.WithoutEncoding(upstream.Headers) : upstream.Headers;
         ResponseHeaders.WriteMap(w, "headers", headers);
         ResponseHeaders.WriteRaw(w, "raw_headers", headers);
-        if (isText) w.WriteString("body", body);
-        else w.WriteBase64String("body", body);
-        w.WriteBoolean("is_binary", !isText);
+    }
+
+    /// <summary>Everything after `body`, and the closing brace.</summary>
+    private static void WriteTail(Utf8JsonWriter w, UpstreamResponse upstream, TransferResult result, bool isBinary, Action<Utf8JsonWriter>? extra)
+    {
+        var info = result.Info;
+        w.WriteBoolean("is_binary", isBinary);
         w.WriteStartObject("timing");
         w.WriteNumber("total", info.Total);
         w.WriteNumber("namelookup", info.NameLookup);
@@ -108,7 +240,5 @@ internal static class JsonEnvelope
         w.WriteEndObject();
         extra?.Invoke(w);
         w.WriteEndObject();
-        w.Flush();
-        return output;
     }
 }

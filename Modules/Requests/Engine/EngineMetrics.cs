@@ -16,7 +16,7 @@ internal sealed class EngineMetrics
         PoolBypasses = registry.Counter("hoody_curl_pool_bypasses_total", "Transfers whose handle did not go through or back to the pool.", "reason");
         PoolIdle = registry.Gauge("hoody_curl_pool_idle", "Handles currently idle in the pool.");
         foreach (var reason in new[] { "per_origin", "global", "shutdown" }) PoolEvictions.WithLabels(reason);
-        foreach (var reason in new[] { "non_default_security", "cancellation", "promoted" }) PoolBypasses.WithLabels(reason);
+        foreach (var reason in new[] { "non_default_security", "cancellation", "promoted", "session" }) PoolBypasses.WithLabels(reason);
         Requests = registry.Counter("hoody_curl_requests_total", "Upstream requests finished, by door and outcome.", "door", "outcome");
         Duration = registry.Histogram("hoody_curl_request_duration_seconds", "Upstream request duration, by door and outcome.",
             Histogram.LatencyBuckets, "door", "outcome");

@@ -29,6 +29,7 @@ internal sealed class Transfer
     private System.Text.StringBuilder? _fold;
     private long _headBytes;
     private bool _redirectSeen;
+    private bool _secretsStripped;
     private int _status;
     private bool _headDelivered;
     private bool _paused;
@@ -64,6 +65,8 @@ internal sealed class Transfer
     public Pipe Pipe { get; }
     public nint Easy { get; set; }
     public nint HeaderList { get; set; }
+    /// <summary>The header list without secrets, switched to on a cross-origin redirect (0 when nothing to strip).</summary>
+    public nint StrippedHeaderList { get; set; }
     public nint Mime { get; set; }
     public nint ErrorBuffer { get; set; }
     public bool Cancelled { get; private set; }
@@ -151,7 +154,11 @@ internal sealed class Transfer
             if (_status == 101)
                 return RefuseHead("the upstream answered 101 Switching Protocols to a request that did not ask to upgrade", Kernel.Errors.ErrorCodes.UpstreamError);
             if (IsFinalResponse()) DeliverHead();
-            else if (_status is >= 300 and < 400) _redirectSeen = true;
+            else if (_status is >= 300 and < 400)
+            {
+                _redirectSeen = true;
+                StripSecretsIfLeaving();
+            }
             return true;
         }
         if (text[0] is ' ' or '\t' && _headers.Count > 0)
@@ -168,6 +175,23 @@ internal sealed class Transfer
             return RefuseHead($"the upstream's response has more than {MaxResponseHeaderCount} header lines (--max-response-header-count)", Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge);
         _headers.Add(new HeaderEntry(text[..colon].Trim(), text[(colon + 1)..].Trim()));
         return true;
+    }
+
+    /// <summary>
+    /// Before libcurl follows a redirect that changes scheme, host or port, the secrets go: the header list
+    /// is swapped for the stripped one and the `cookie` field is unset. libcurl builds the next hop's request
+    /// from these options after this head, and they stay swapped for the rest of the chain.
+    /// </summary>
+    private void StripSecretsIfLeaving()
+    {
+        if (_secretsStripped || (StrippedHeaderList == 0 && Request.Cookie is null)) return;
+        var location = _headers.FindLast(h => h.Name.Equals("location", StringComparison.OrdinalIgnoreCase))?.Value;
+        if (location is null) return;
+        var current = LibCurl.GetString(Easy, CurlInfo.EFFECTIVE_URL) ?? Request.Url;
+        if (!RedirectSecrets.LeavesOrigin(Request.Url, current, location)) return;
+        _secretsStripped = true;
+        if (StrippedHeaderList != 0) LibCurl.SetPtr(Easy, CurlOpt.HTTPHEADER, StrippedHeaderList);
+        if (Request.Cookie is not null) LibCurl.SetString(Easy, CurlOpt.COOKIE, null);
     }
 
     private void EndFold()

@@ -109,6 +109,16 @@ internal sealed unsafe class TransferLoop : IDisposable
             _metrics.PoolBypasses.WithLabels("non_default_security").Inc();
             t.Easy = LibCurl.curl_easy_init();
         }
+        else if (UsesCookieEngine(t))
+        {
+            // A session's jar is loaded into a fresh handle, never a pooled one: a handle keeps per-request
+            // cookie state that curl_easy_reset does not clear (after a response that set 50 cookies,
+            // libcurl refused every cookie the next session loaded, and that session then saved an empty
+            // jar — issue 16). A fresh handle holds exactly the session's jar; connections stay pooled in
+            // the multi handle, so this costs a handle set-up, not a reconnect.
+            _metrics.PoolBypasses.WithLabels("session").Inc();
+            t.Easy = LibCurl.curl_easy_init();
+        }
         else
         {
             t.Easy = _pool.Take(t.PoolKey);
@@ -120,6 +130,8 @@ internal sealed unsafe class TransferLoop : IDisposable
         _active[t.Easy] = t;
         _metrics.Active.Inc();
     }
+
+    private static bool UsesCookieEngine(Transfer t) => t.Options.LoadCookies is not null || t.Options.CaptureCookies;
 
     private void Cancel(Transfer t)
     {
@@ -158,10 +170,10 @@ internal sealed unsafe class TransferLoop : IDisposable
                 _metrics.Active.Dec();
             }
             if (t.HeaderList != 0) { LibCurl.curl_slist_free_all(t.HeaderList); t.HeaderList = 0; }
+            if (t.StrippedHeaderList != 0) { LibCurl.curl_slist_free_all(t.StrippedHeaderList); t.StrippedHeaderList = 0; }
             if (t.Mime != 0) { LibCurl.curl_mime_free(t.Mime); t.Mime = 0; }
-            // Cookies live in the handle's cookie engine, which curl_easy_reset does not clear.
-            if (t.Options.LoadCookies is not null || t.Options.CaptureCookies) LibCurl.SetString(easy, CurlOpt.COOKIELIST, "ALL");
-            var nonDefault = t.Request.Insecure == true || t.Request.CertType is not null;
+            // A handle that ran the cookie engine is never pooled (see Start).
+            var nonDefault = t.Request.Insecure == true || t.Request.CertType is not null || UsesCookieEngine(t);
             if (bypass is not null) _pool.Bypass(easy, bypass);
             else if (nonDefault) LibCurl.curl_easy_cleanup(easy);
             else _pool.Put(t.PoolKey, easy);

@@ -104,7 +104,7 @@ internal static unsafe class TransferSetup
         }
 
         ApplyMethodAndBody(t, easy, r);
-        ApplyHeaders(t, easy, r);
+        ApplyHeaders(t, easy, r, options.RedirectStripHeaders);
     }
 
     private static void ApplyMethodAndBody(Transfer t, nint easy, CurlRequest r)
@@ -150,7 +150,7 @@ internal static unsafe class TransferSetup
         }
     }
 
-    private static void ApplyHeaders(Transfer t, nint easy, CurlRequest r)
+    private static void ApplyHeaders(Transfer t, nint easy, CurlRequest r, IReadOnlyList<string> patterns)
     {
         nint list = 0;
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -171,6 +171,21 @@ internal static unsafe class TransferSetup
         if (!names.Contains("Expect")) list = LibCurl.curl_slist_append(list, "Expect:");
         t.HeaderList = list;
         LibCurl.SetPtr(easy, CurlOpt.HTTPHEADER, list);
+
+        // The list a cross-origin redirect switches to (RedirectSecrets): the same minus every secret.
+        if (r.FollowRedirects != false && RedirectSecrets.HasSecrets(r, patterns))
+        {
+            nint stripped = 0;
+            foreach (var h in r.Headers ?? [])
+            {
+                if (RedirectSecrets.IsSecret(h.Name, patterns)) continue;
+                stripped = LibCurl.curl_slist_append(stripped, h.Value.Length == 0 ? h.Name + ";" : h.Name + ": " + h.Value);
+            }
+            if (r.Json is not null && r.DataBytes is null && !names.Contains("Content-Type"))
+                stripped = LibCurl.curl_slist_append(stripped, "Content-Type: application/json");
+            stripped = LibCurl.curl_slist_append(stripped, "Expect:");
+            t.StrippedHeaderList = stripped;
+        }
     }
 
     private static void Check(int code, string what)

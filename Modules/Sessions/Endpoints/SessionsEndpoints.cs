@@ -28,14 +28,21 @@ public static class SessionsEndpoints
     private static Task List(HttpContext context)
     {
         var (page, limit) = Paging.Read(context.Request.Query);
-        var result = Store(context).List(page, limit);
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
+        var (total, items) = Store(context).ListLazily(page, limit);
+        // Streamed: without `limit` the list is every session with every cookie (81 MB was seen).
+        return JsonResponse.StreamAsync(context, StatusCodes.Status200OK, async (w, flush) =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
-            foreach (var session in result.Items) WriteSession(w, session);
+            var returned = 0;
+            foreach (var session in items)
+            {
+                WriteSession(w, session);
+                returned++;
+                await flush().ConfigureAwait(false);
+            }
             w.WriteEndArray();
-            Paging.WriteTail(w, result.Total, page, limit, result.Items.Count);
+            Paging.WriteTail(w, total, page, limit, returned);
             w.WriteEndObject();
         });
     }

@@ -1,0 +1,50 @@
+// Issue 16 item 7: after load, memory was not given back (458 MiB RSS one minute after a soak, 32 MiB at
+// start). Once the load ends, the sidecar must come back within twice its start-up idle RSS.
+using HoodyCurl.E2E.Tests.Harness;
+
+namespace HoodyCurl.E2E.Tests.Hardening;
+
+[System.Runtime.Versioning.SupportedOSPlatform("linux")] // /proc
+public class MemoryReturnTests
+{
+    [Test]
+    public async Task After_a_burst_of_large_json_answers_rss_returns_to_within_twice_the_idle_rss()
+    {
+        await using var upstream = RawUpstream.Start(async (request, stream) =>
+        {
+            var body = new byte[6 * 1024 * 1024];
+            Array.Fill(body, (byte)'a');
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"));
+            await stream.WriteAsync(body);
+        });
+        await using var sidecar = await Sidecar.StartAsync();
+        // Start-up idle: a couple of requests so the engine and the server are warm, then quiet.
+        for (var i = 0; i < 2; i++) using (await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url("/warm"))}&response=transparent")) { }
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var idle = RssKib(sidecar.Pid);
+
+        // The burst: 48 json answers of 6 MiB, 4 at a time.
+        var peak = 0L;
+        for (var round = 0; round < 12; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
+            {
+                using var response = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/big/{round}/{i}"))}&response=json");
+                var bytes = await response.Content.ReadAsByteArrayAsync();
+                if ((int)response.StatusCode != 200 || bytes.Length < 6 * 1024 * 1024) throw new InvalidOperationException($"burst answered {(int)response.StatusCode}");
+            }));
+            peak = Math.Max(peak, RssKib(sidecar.Pid));
+        }
+
+        // Then nothing: within a minute RSS must be back within 2x the idle figure.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long now;
+        while ((now = RssKib(sidecar.Pid)) > 2 * idle && clock.Elapsed < TimeSpan.FromSeconds(60))
+            await Task.Delay(500);
+        await Assert.That(now).IsLessThanOrEqualTo(2 * idle).Because($"idle {idle} KiB, peak {peak} KiB, after {clock.Elapsed.TotalSeconds:0} s {now} KiB");
+    }
+
+    private static long RssKib(int pid) =>
+        long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+}
