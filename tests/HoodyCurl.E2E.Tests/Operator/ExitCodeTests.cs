@@ -91,22 +91,50 @@ public class ExitCodeTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Read_only_storage_dir_is_one_line()
     {
-        if (Posix.GetEuid() == 0)
-        {
-            Skip.Test("running as root: permission bits do not stop root, so a read-only folder cannot be simulated here");
-        }
-        var dir = Directory.CreateTempSubdirectory("hoody-e2e-ro-").FullName;
+        // Permission bits do not stop root, so as root the binary runs as nobody (setpriv) against a folder
+        // root owns with mode 0555; otherwise the folder is simply made read-only for ourselves.
+        var asRoot = Posix.GetEuid() == 0;
+        var root = Directory.CreateTempSubdirectory("hoody-e2e-ro-").FullName;
+        var open = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var readOnly = UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var dir = Path.Combine(root, "data");
         try
         {
-            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserExecute);
-            var (code, _, stderr) = await BinaryRun.RunAsync("--listen", "127.0.0.1:0", "--storage-dir", dir);
-            await Assert.That(code).IsEqualTo(1);
+            File.SetUnixFileMode(root, open);
+            Directory.CreateDirectory(dir);
+            File.SetUnixFileMode(dir, readOnly);
+            int code;
+            string stderr;
+            if (asRoot)
+            {
+                if (!File.Exists("/usr/bin/setpriv")) Skip.Test("running as root without setpriv (util-linux): cannot drop privileges");
+                var binary = Path.Combine(root, "hoody-curl");
+                File.Copy(Sidecar.BinaryPath, binary);
+                File.SetUnixFileMode(binary, open);
+                var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "--", binary, "--listen", "127.0.0.1:0", "--storage-dir", dir })
+                    info.ArgumentList.Add(a);
+                using var process = System.Diagnostics.Process.Start(info)!;
+                var stderrTask = process.StandardError.ReadToEndAsync();
+                await process.StandardOutput.ReadToEndAsync();
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await process.WaitForExitAsync(cts.Token);
+                (code, stderr) = (process.ExitCode, await stderrTask);
+            }
+            else
+            {
+                (code, _, stderr) = await BinaryRun.RunAsync("--listen", "127.0.0.1:0", "--storage-dir", dir);
+            }
+            await Assert.That(code).IsEqualTo(1).Because(stderr);
             await Assert.That(stderr.Trim()).IsEqualTo($"hoody-curl: storage dir is not writable ({dir})");
+            await Assert.That(Directory.EnumerateFileSystemEntries(dir).Any()).IsFalse(); // nothing was created in it
         }
         finally
         {
-            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Directory.Delete(dir, recursive: true);
+            File.SetUnixFileMode(dir, open);
+            Directory.Delete(root, recursive: true);
         }
     }
 
