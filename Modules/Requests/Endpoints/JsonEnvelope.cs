@@ -80,7 +80,7 @@ internal static class JsonEnvelope
             response.Headers["X-Request-Id"] = requestId;
             var output = response.BodyWriter;
             await using var w = new Utf8JsonWriter(output, WriterOptions);
-            WriteHead(w, upstream, result, null);
+            WriteHead(w, upstream, result, requestId); // decisions D10: a sync request's id is its envelope's job_id
             w.WritePropertyName("body");
             var chunkIndex = 0;
             foreach (var (chunk, count) in body.Parts())

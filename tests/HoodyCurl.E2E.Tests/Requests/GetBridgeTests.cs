@@ -15,7 +15,8 @@ public class GetBridgeTests(SharedEnvironment env)
         await Assert.That((int)response.StatusCode).IsEqualTo(200);
         await Assert.That(response.Headers.Contains("X-Request-Id")).IsTrue();
         await Assert.That(body.GetProperty("success").GetBoolean()).IsTrue();
-        await Assert.That(body.GetProperty("job_id").ValueKind).IsEqualTo(JsonValueKind.Null);
+        // decisions D10: the sync request's id is the envelope's job_id and the X-Request-Id header.
+        await Assert.That(body.GetProperty("job_id").GetString()).IsEqualTo(response.Headers.GetValues("X-Request-Id").Single());
         await Assert.That(body.GetProperty("status_code").GetInt32()).IsEqualTo(200);
         await Assert.That(body.GetProperty("is_binary").GetBoolean()).IsFalse();
         await Assert.That(body.GetProperty("headers").GetProperty("content-type").GetString()!).Contains("application/json");
