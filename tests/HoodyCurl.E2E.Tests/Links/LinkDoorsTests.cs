@@ -52,7 +52,10 @@ public class LinkDoorsTests
             await Assert.That((int)sse.StatusCode).IsEqualTo(200);
             await Assert.That(sse.Content.Headers.ContentType!.MediaType).IsEqualTo("text/event-stream");
             var text = await sse.Content.ReadAsStringAsync();
-            await Assert.That(text.Split('\n').Count(l => l.StartsWith("data:", StringComparison.Ordinal))).IsEqualTo(3);
+            // The upstream's three events, then the passthrough's one synthetic end frame (events.md §4.4).
+            var frames = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+            await Assert.That(frames.Count(f => f.Contains("data:", StringComparison.Ordinal) && !f.StartsWith("event: end", StringComparison.Ordinal))).IsEqualTo(3).Because(text);
+            await Assert.That(frames.Count(f => f.StartsWith("event: end", StringComparison.Ordinal))).IsEqualTo(1).Because(text);
             var history = await LinksApi.FinishedHistoryAsync(client, sseId);
             await Assert.That(history.Single().GetProperty("bytes").GetInt64()).IsEqualTo(System.Text.Encoding.UTF8.GetByteCount(text));
         }

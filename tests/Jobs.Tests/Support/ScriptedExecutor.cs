@@ -74,6 +74,10 @@ internal static class Upstream
             }
         });
         Action cancel = () => { try { abort.Cancel(); } catch (ObjectDisposedException) { } };
-        return (UpstreamResponse)Constructor.Invoke([status, allHeaders, "http://upstream.test/x", false, pipe.Reader, completion, attempts, cancel]);
+        // Optional trailing parameters (e.g. the SSE promote hook) take their defaults.
+        object?[] args = [status, allHeaders, "http://upstream.test/x", false, pipe.Reader, completion, attempts, cancel];
+        var parameters = Constructor.GetParameters();
+        if (parameters.Length > args.Length) args = [.. args, .. parameters[args.Length..].Select(p => p.DefaultValue)];
+        return (UpstreamResponse)Constructor.Invoke(args);
     }
 }
