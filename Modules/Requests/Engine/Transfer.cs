@@ -264,6 +264,7 @@ internal sealed class Transfer
         {
             // Back-pressure: this chunk is taken; libcurl pauses until the reader has drained enough.
             _paused = true;
+            Loop.Metrics.BackPressurePauses.Inc();
             flush.AsTask().ContinueWith(static (t, state) =>
             {
                 var transfer = (Transfer)state!;

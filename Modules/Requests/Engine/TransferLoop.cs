@@ -27,6 +27,8 @@ internal sealed unsafe class TransferLoop : IDisposable
     private readonly nint _multi;
     private volatile bool _stopping;
 
+    internal EngineMetrics Metrics => _metrics;
+
     public TransferLoop(int index, RequestsOptions options, EngineMetrics metrics, PoolBudget budget, nint resolveList, ILogger logger)
     {
         _options = options;

@@ -34,6 +34,50 @@ public class StreamingTests
     }
 
     [Test]
+    public async Task A_slow_reader_pauses_the_transfer_and_memory_stays_flat()
+    {
+        // The caller reads 1 MiB, then stops: the engine must pause libcurl (CURL_WRITEFUNC_PAUSE) instead of
+        // buffering what the upstream keeps sending. Then it reads the rest slowly; the body arrives intact.
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        const long size = 64L * 1024 * 1024;
+        var baseline = sidecar.Memory().Rss;
+        var url = $"/api/v1/curl/request?response=transparent&url={Api.Q(upstream.Url($"/stream-bytes/{size}?seed=7"))}";
+        using var response = await sidecar.Client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[16 * 1024];
+        long total = 0;
+        int read;
+        while (total < 1024 * 1024 && (read = await body.ReadAsync(buffer)) > 0) { sha.AppendData(buffer, 0, read); total += read; }
+
+        // The event: the transfer is paused while nobody reads (bounded wait).
+        async Task<long> Pauses() => long.Parse((await sidecar.Client.GetStringAsync("/metrics")).Split('\n')
+            .Single(l => l.StartsWith("hoody_curl_transfer_pauses_total ", StringComparison.Ordinal)).Split(' ')[1],
+            System.Globalization.CultureInfo.InvariantCulture);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await Pauses() == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await Assert.That(await Pauses()).IsGreaterThanOrEqualTo(1);
+        var pausedRss = sidecar.Memory().Rss;
+
+        // Slow reading: 16 KiB at a time with short breaks, so the reader stays behind the upstream throughout.
+        var reads = 0;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            sha.AppendData(buffer, 0, read);
+            total += read;
+            if (++reads % 64 == 0) await Task.Delay(1);
+        }
+        await Assert.That(total).IsEqualTo(size);
+        await Assert.That(Convert.ToHexStringLower(sha.GetHashAndReset())).IsEqualTo(Payload.Sha256Hex(size, 7));
+        // Paused many times (once per pipe's worth), and never holding more than a few pipes: without the
+        // pause the whole 64 MiB would have been buffered while the reader was behind.
+        await Assert.That(await Pauses()).IsGreaterThan(8);
+        var peak = sidecar.Memory().Peak;
+        await Assert.That(peak - baseline).IsLessThan(48L * 1024 * 1024).Because($"baseline {baseline >> 20} MiB, paused {pausedRss >> 20} MiB, peak {peak >> 20} MiB");
+    }
+
+    [Test]
     public async Task Client_disconnect_aborts_the_upstream_transfer()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
