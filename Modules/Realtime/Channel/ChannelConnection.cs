@@ -78,7 +78,15 @@ internal sealed class ChannelConnection
             if (_close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                try { await _socket.CloseOutputAsync(close.Status, close.Reason, quick.Token).ConfigureAwait(false); }
+                try
+                {
+                    await _socket.CloseOutputAsync(close.Status, close.Reason, quick.Token).ConfigureAwait(false);
+                    // Read what the client still sends until its close: closing a TCP socket with unread bytes
+                    // resets it, and the client would lose the close frame and its status (e.g. 1009).
+                    var scratch = new byte[16 * 1024];
+                    while (receiver.IsCompleted && _socket.State == WebSocketState.CloseSent)
+                        if ((await _socket.ReceiveAsync(scratch, quick.Token).ConfigureAwait(false)).MessageType == WebSocketMessageType.Close) break;
+                }
                 catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
             }
         }
@@ -170,9 +178,17 @@ internal sealed class ChannelConnection
 
     // ---- receiver ---------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Reads client messages. A REQUEST_BODY frame for a stream waiting for its body is not collected whole:
+    /// as soon as its 16-byte header is in, every received fragment goes on into that stream's upload pipe,
+    /// which libcurl's read callback drains as it sends (bounded by max_frame_bytes like any message).
+    /// </summary>
     private async Task ReceiveLoopAsync(CancellationToken token)
     {
         var message = new ArrayBufferWriter<byte>(64 * 1024);
+        ChannelStream? upload = null;
+        var headerChecked = false;
+        long messageBytes = 0;
         try
         {
             while (true)
@@ -184,22 +200,45 @@ internal sealed class ChannelConnection
                     return;
                 }
                 message.Advance(result.Count);
-                if (message.WrittenCount > _limits.MaxFrameBytes)
+                messageBytes += result.Count;
+                if (messageBytes > _limits.MaxFrameBytes)
                 {
+                    upload?.FailUpload();
                     Close(WebSocketCloseStatus.MessageTooBig, $"message larger than max_frame_bytes ({_limits.MaxFrameBytes})");
                     return;
                 }
+                if (upload is not null)
+                {
+                    upload.WriteUpload(message.WrittenSpan);
+                    message.ResetWrittenCount();
+                }
+                else if (!headerChecked && result.MessageType == WebSocketMessageType.Binary && _limits.Binary && message.WrittenCount >= BinaryFrame.HeaderBytes)
+                {
+                    headerChecked = true;
+                    if (BinaryFrame.TryParse(message.WrittenSpan, out var header, out _) is null && header.Kind == BinaryFrame.KindRequestBody
+                        && _streams.TryGetValue(header.StreamId, out var target) && target.TryBeginUpload())
+                    {
+                        upload = target;
+                        upload.WriteUpload(message.WrittenSpan[BinaryFrame.HeaderBytes..]);
+                        message.ResetWrittenCount();
+                    }
+                }
                 if (!result.EndOfMessage) continue;
                 Touch();
-                Metrics.ChannelBytes.WithLabels("in").Inc(message.WrittenCount);
-                if (result.MessageType == WebSocketMessageType.Text) await OnTextAsync(message.WrittenMemory).ConfigureAwait(false);
+                Metrics.ChannelBytes.WithLabels("in").Inc(messageBytes);
+                if (upload is not null) upload.EndUpload(messageBytes - BinaryFrame.HeaderBytes);
+                else if (result.MessageType == WebSocketMessageType.Text) await OnTextAsync(message.WrittenMemory).ConfigureAwait(false);
                 else await OnBinaryAsync(message.WrittenMemory).ConfigureAwait(false);
-                if (message.Capacity > 4 * 1024 * 1024) message = new ArrayBufferWriter<byte>(64 * 1024); // do not keep a big upload's buffer
+                upload = null;
+                headerChecked = false;
+                messageBytes = 0;
+                if (message.Capacity > 4 * 1024 * 1024) message = new ArrayBufferWriter<byte>(64 * 1024); // do not keep a big message's buffer
                 else message.ResetWrittenCount();
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
+            upload?.FailUpload();
             Close(WebSocketCloseStatus.NormalClosure, "");
         }
     }
@@ -303,10 +342,13 @@ internal sealed class ChannelConnection
             await SendAsync(ChannelFrames.Error("queue_full", $"per-connection queue is full (max_queue={_limits.MaxQueue})", id)).ConfigureAwait(false);
             return;
         }
-        var stream = new ChannelStream(id, binaryBody, _closed.Token);
+        var stream = new ChannelStream(id, binaryBody, _closed.Token, TimeSpan.FromSeconds(_limits.StreamTimeoutSecs));
         _streams[id] = stream;
         await SendAsync(ChannelFrames.Simple("accepted", id)).ConfigureAwait(false);
-        stream.Task = Task.Run(() => RunStreamAsync(stream, request));
+        // The slot is asked for here, on the receive loop, so queued streams start in the order they came (FIFO).
+        Metrics.StreamsQueued.Inc();
+        var slot = _slots.WaitAsync(stream.FirstByte);
+        stream.Task = Task.Run(() => RunStreamAsync(stream, request, slot));
     }
 
     /// <summary>
@@ -337,38 +379,37 @@ internal sealed class ChannelConnection
             await ProtocolError("clients send only REQUEST_BODY (kind 2) binary frames", header.StreamId).ConfigureAwait(false);
             return;
         }
-        if (!_streams.TryGetValue(header.StreamId, out var stream) || !stream.AwaitsBody || !stream.Body.TrySetResult(frame[BinaryFrame.HeaderBytes..].ToArray()))
-            await ProtocolError($"REQUEST_BODY for stream {header.StreamId}, which is not waiting for a body", header.StreamId).ConfigureAwait(false);
+        // A REQUEST_BODY for a stream waiting for one was streamed by the receive loop; this one is not wanted.
+        await ProtocolError($"REQUEST_BODY for stream {header.StreamId}, which is not waiting for a body", header.StreamId).ConfigureAwait(false);
     }
 
     // ---- one stream -------------------------------------------------------------------------------
 
-    private async Task RunStreamAsync(ChannelStream stream, CurlRequest request)
+    private async Task RunStreamAsync(ChannelStream stream, CurlRequest request, Task slot)
     {
         var id = stream.Id;
         var outcome = "ok";
-        using var firstByte = CancellationTokenSource.CreateLinkedTokenSource(stream.Token);
-        firstByte.CancelAfter(TimeSpan.FromSeconds(_limits.StreamTimeoutSecs));
+        var firstByte = stream.FirstByteSource;
         var slotHeld = false;
         try
         {
-            Metrics.StreamsQueued.Inc();
             try
             {
-                await _slots.WaitAsync(firstByte.Token).ConfigureAwait(false); // FIFO among waiters
+                await slot.ConfigureAwait(false);
                 slotHeld = true;
             }
             finally
             {
                 Metrics.StreamsQueued.Dec();
             }
+            var execution = new ExecutionOptions { RequestId = Guid.NewGuid().ToString(), Door = "channel" };
             if (stream.AwaitsBody)
             {
-                var body = await stream.Body.Task.WaitAsync(firstByte.Token).ConfigureAwait(false);
-                request = request with { DataBytes = body };
+                // The transfer starts once the body's first bytes are here; they stream on into libcurl's read callback.
+                await stream.UploadStarted.WaitAsync(firstByte.Token).ConfigureAwait(false);
+                execution = execution with { UploadBody = stream.Upload!.Reader, UploadLength = stream.UploadLength };
             }
-            var upstream = await _services.Executor.SendAsync(request,
-                new ExecutionOptions { RequestId = Guid.NewGuid().ToString(), Door = "channel" }, firstByte.Token).ConfigureAwait(false);
+            var upstream = await _services.Executor.SendAsync(request, execution, firstByte.Token).ConfigureAwait(false);
             firstByte.CancelAfter(Timeout.InfiniteTimeSpan); // the head is here: stream_timeout_secs no longer applies
             await using (upstream.ConfigureAwait(false))
             {
@@ -406,6 +447,7 @@ internal sealed class ChannelConnection
         finally
         {
             if (slotHeld) _slots.Release();
+            stream.FailUpload(); // a body still arriving is dropped; libcurl has stopped reading it
             _streams.TryRemove(id, out _);
             stream.Dispose();
             Touch();
@@ -486,30 +528,32 @@ internal sealed class ChannelConnection
         return "ok";
     }
 
-    /// <summary>Binary socket, 2xx, large or unknown length: frames go out as libcurl delivers; the last one carries LAST.</summary>
+    /// <summary>
+    /// Binary socket, 2xx, large or unknown length: bytes go out as libcurl delivers them, in frames of at
+    /// most chunk_bytes, without waiting to fill a chunk (a slow upstream is relayed as it trickles). The
+    /// end is a zero-length BODY frame with LAST (channel.md §6.2), then response.end.
+    /// </summary>
     private async Task<string> DeliverStreamingAsync(ChannelStream stream, UpstreamResponse upstream, IReadOnlyList<HeaderEntry> headers)
     {
         var token = stream.Token;
         await SendAsync(ChannelFrames.ResponseStart(stream.Id, upstream, headers, upstream.ContentLength ?? 0, false)).ConfigureAwait(false);
         var chunk = _limits.ChunkBytes;
-        byte[]? held = null; // the newest frame, held back until we know whether it is the last
         try
         {
             while (true)
             {
                 var read = await upstream.Body.ReadAsync(token).ConfigureAwait(false);
                 var buffer = read.Buffer;
-                // Whole chunks go out now; a partial tail waits for more bytes unless the body ended.
-                while (buffer.Length >= chunk || (read.IsCompleted && !buffer.IsEmpty))
+                while (!buffer.IsEmpty)
                 {
                     var size = (int)Math.Min(chunk, buffer.Length);
-                    if (held is not null) await SendBodyAsync(stream, held, true, token).ConfigureAwait(false);
-                    held = new byte[BinaryFrame.HeaderBytes + size];
-                    BinaryFrame.WriteHeader(held, BinaryFrame.KindBody, 0, stream.Id);
-                    buffer.Slice(0, size).CopyTo(held.AsSpan(BinaryFrame.HeaderBytes));
+                    var frame = new byte[BinaryFrame.HeaderBytes + size];
+                    BinaryFrame.WriteHeader(frame, BinaryFrame.KindBody, 0, stream.Id);
+                    buffer.Slice(0, size).CopyTo(frame.AsSpan(BinaryFrame.HeaderBytes));
                     buffer = buffer.Slice(size);
+                    await SendBodyAsync(stream, frame, true, token).ConfigureAwait(false);
                 }
-                upstream.Body.AdvanceTo(buffer.Start, buffer.End);
+                upstream.Body.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted) break;
             }
         }
@@ -519,9 +563,7 @@ internal sealed class ChannelConnection
         }
         var result = await upstream.Completion.ConfigureAwait(false);
         if (result.Error is { } error) throw new ApiErrorException(error);
-        held ??= BinaryFrame.Encode(BinaryFrame.KindBody, 0, stream.Id, []);
-        held[2] = (byte)BinaryFrame.FlagLast;
-        await SendBodyAsync(stream, held, true, token).ConfigureAwait(false);
+        await SendBodyAsync(stream, BinaryFrame.Encode(BinaryFrame.KindBody, BinaryFrame.FlagLast, stream.Id, []), true, token).ConfigureAwait(false);
         await SendAsync(ChannelFrames.End(stream.Id, result.Info, upstream, null)).ConfigureAwait(false);
         return "ok";
     }
@@ -585,16 +627,60 @@ internal sealed class ChannelStream : IDisposable
 {
     private readonly CancellationTokenSource _cts;
 
-    public ChannelStream(ulong id, bool awaitsBody, CancellationToken connection)
+    public ChannelStream(ulong id, bool awaitsBody, CancellationToken connection, TimeSpan firstByteBudget)
     {
         Id = id;
         AwaitsBody = awaitsBody;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(connection);
+        FirstByteSource = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
+        if (awaitsBody) Upload = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+        FirstByteSource.CancelAfter(firstByteBudget);
     }
+
+    /// <summary>Cancelled by the stream's own cancellation or when stream_timeout_secs passes before response.start.</summary>
+    public CancellationTokenSource FirstByteSource { get; }
+    public CancellationToken FirstByte => FirstByteSource.Token;
 
     public ulong Id { get; }
     public bool AwaitsBody { get; }
-    public TaskCompletionSource<byte[]> Body { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _uploadStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _uploadBegun;
+    private long _uploadLength = -1;
+
+    /// <summary>The streamed upload (binary_body): never blocks the receive loop; its size is bounded by max_frame_bytes.</summary>
+    public Pipe? Upload { get; } 
+    public Task UploadStarted => _uploadStarted.Task;
+    /// <summary>The body's length when it had fully arrived before the transfer started (Content-Length), else null (chunked).</summary>
+    public long? UploadLength => Interlocked.Read(ref _uploadLength) is >= 0 and var n ? n : null;
+
+    /// <summary>True once, for the first REQUEST_BODY of a stream that waits for one.</summary>
+    public bool TryBeginUpload()
+    {
+        if (Upload is null || Interlocked.Exchange(ref _uploadBegun, 1) != 0) return false;
+        return true;
+    }
+
+    public void WriteUpload(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return;
+        Upload!.Writer.Write(bytes);
+        _ = Upload.Writer.FlushAsync(); // never blocks: the pipe has no pause threshold
+        _uploadStarted.TrySetResult();
+    }
+
+    public void EndUpload(long length)
+    {
+        Interlocked.Exchange(ref _uploadLength, length);
+        try { Upload!.Writer.Complete(); } catch (InvalidOperationException) { }
+        _uploadStarted.TrySetResult();
+    }
+
+    /// <summary>Ends an unfinished upload with an error (socket closed, oversize, stream over).</summary>
+    public void FailUpload()
+    {
+        if (Upload is null) return;
+        try { Upload.Writer.Complete(new OperationCanceledException("the upload was cut short")); } catch (InvalidOperationException) { }
+    }
     public SemaphoreSlim Quota { get; } = new(ChannelConnection.StreamQuota, ChannelConnection.StreamQuota);
     public CancellationToken Token => _cts.Token;
     public bool ClientCancelled { get; private set; }
@@ -606,5 +692,9 @@ internal sealed class ChannelStream : IDisposable
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 
-    public void Dispose() => _cts.Dispose();
+    public void Dispose()
+    {
+        FirstByteSource.Dispose();
+        _cts.Dispose();
+    }
 }

@@ -76,7 +76,7 @@ public sealed class ChannelClient : IAsyncDisposable
                 _signal.Release();
             }
         }
-        catch (WebSocketException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
         }
         finally

@@ -130,15 +130,18 @@ public class ChannelProtocolTests
         await Assert.That(frames[^1].Type).IsEqualTo("response.end");
         var bodyFrames = frames.Skip(2).Take(frames.Count - 3).ToList();
         await Assert.That(bodyFrames.All(f => f.IsBinary == binary)).IsTrue();
-        await Assert.That(bodyFrames.Count).IsEqualTo(size / 65536);
         if (binary)
         {
+            // Streamed as it arrives (no Content-Length): frames of at most chunk_bytes, then an empty LAST.
+            await Assert.That(frames[1].Json!.Value.GetProperty("body_bytes").GetInt64()).IsEqualTo(0);
             await Assert.That(bodyFrames.All(f => f.Kind == 1 && f.BinaryStream == 5 && f.Payload.Length <= 65536)).IsTrue();
-            await Assert.That(bodyFrames.Take(bodyFrames.Count - 1).All(f => f.Flags == 0)).IsTrue();
+            await Assert.That(bodyFrames.Take(bodyFrames.Count - 1).All(f => f.Flags == 0 && f.Payload.Length > 0)).IsTrue();
             await Assert.That(bodyFrames[^1].Flags).IsEqualTo((ushort)1);
+            await Assert.That(bodyFrames[^1].Payload.Length).IsEqualTo(0);
         }
         else
         {
+            await Assert.That(bodyFrames.Count).IsEqualTo(size / 65536);
             long offset = 0;
             foreach (var f in bodyFrames)
             {
@@ -235,8 +238,8 @@ public class ChannelProtocolTests
             var e = frames[2 + i].Json!.Value;
             await Assert.That(e.GetProperty("seq").GetInt64()).IsEqualTo(i);
             await Assert.That(e.GetProperty("event").GetString()).IsEqualTo("tick");
-            await Assert.That(e.GetProperty("data").GetString()).IsEqualTo($"{{\"i\":{i}}}");
-            await Assert.That(e.GetProperty("id").GetString()).IsEqualTo($"{i}");
+            await Assert.That(e.GetProperty("data").GetString()).IsEqualTo($"{{\"i\":{i + 1}}}");
+            await Assert.That(e.GetProperty("id").GetString()).IsEqualTo($"{i + 1}");
         }
         await Assert.That(frames[^1].Json!.Value.GetProperty("sse_events").GetInt64()).IsEqualTo(3);
     }
@@ -255,8 +258,8 @@ public class ChannelProtocolTests
         await ch.StartAsync(5, ChannelClient.Get("ftp://example.com/"));
         await ch.StartAsync(1, ChannelClient.Get(upstream.Url("/bytes/1"))); // duplicate active id
         await ch.SendAsync("{\"type\":\"nope\",\"stream_id\":77}");
-        var one = await ch.WaitStreamAsync(1);
-        await ch.WaitStreamAsync(4);
+        await ch.WaitAsync(f => f.Any(x => x.StreamId == 1 && x.Type == "response.end") && f.Any(x => x.StreamId == 4 && x.Type == "error"));
+        var one = ch.Of(1);
         var errors = ch.Frames.Where(f => f.Type == "error").ToList();
         string TypeOf(ulong id) => errors.Single(e => e.StreamId == id).Json!.Value.GetProperty("error_type").GetString()!;
         await Assert.That(TypeOf(2)).IsEqualTo("validation_error");
@@ -270,6 +273,7 @@ public class ChannelProtocolTests
         // Stream 1 went on to the end with its whole body.
         await Assert.That(one[^1].Type).IsEqualTo("response.end");
         await Assert.That(ChannelClient.Body(one).Length).IsEqualTo(2000);
+        await Assert.That(ch.Frames.Count(f => f.Type == "accepted")).IsEqualTo(2); // streams 1 and 4 only
     }
 
     [Test]
@@ -329,7 +333,58 @@ public class ChannelProtocolTests
         await Assert.That(error.GetProperty("error_type").GetString()).IsEqualTo("queue_full");
         await Assert.That(full.Any(x => x.StreamId == 4 && x.Type == "accepted")).IsFalse();
         await ch.WaitStreamAsync(3);
+        await ch.WaitStreamAsync(2);
+        await Assert.That(ch.Of(2)[^1].Type).IsEqualTo("response.end").Because(string.Join("\n", ch.Of(2)));
         var ends = ch.Frames.Where(f => f.Type == "response.end").Select(f => f.StreamId).ToList();
         await Assert.That(string.Join(",", ends)).IsEqualTo("1,2,3");
+    }
+
+    [Test]
+    public async Task Bad_binary_frames_are_protocol_errors_and_the_socket_goes_on()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        await using var text = await ChannelClient.ConnectAsync(sidecar.BaseUrl);
+        await text.WaitAsync(f => f.Count >= 1);
+        await text.SendBinaryAsync(ChannelClient.RequestBody(1, "x"u8));
+        var onText = await text.WaitAsync(f => f.Any(x => x.Type == "error"));
+        await Assert.That(onText.Single(x => x.Type == "error").StreamId).IsNull(); // socket-level: a binary frame on a text socket
+        await Assert.That(onText.Single(x => x.Type == "error").Json!.Value.GetProperty("error_type").GetString()).IsEqualTo("protocol_error");
+
+        await using var ch = await ChannelClient.ConnectAsync(sidecar.BaseUrl, "?binary=true");
+        await ch.WaitAsync(f => f.Count >= 1);
+        await ch.SendBinaryAsync(ChannelClient.RequestBody(42, "x"u8)); // nobody waits for a body on 42
+        var bad = ChannelClient.RequestBody(43, "y"u8);
+        bad[0] = 9; // version
+        await ch.SendBinaryAsync(bad);
+        await ch.SendBinaryAsync([1, 2, 3]); // shorter than a header
+        await ch.SendAsync("not json");
+        await ch.WaitAsync(f => f.Count(x => x.Type == "error") >= 4);
+        var errors = ch.Frames.Where(x => x.Type == "error").ToList();
+        await Assert.That(errors.All(e => e.Json!.Value.GetProperty("error_type").GetString() == "protocol_error")).IsTrue();
+        await Assert.That(errors[0].StreamId).IsEqualTo(42UL);
+        await Assert.That(errors[1].StreamId).IsEqualTo(43UL);
+        await Assert.That(errors[2].StreamId).IsNull();
+        await Assert.That(errors[3].StreamId).IsNull();
+        await ch.StartAsync(7, ChannelClient.Get(upstream.Url("/bytes/5")));
+        await Assert.That((await ch.WaitStreamAsync(7))[^1].Type).IsEqualTo("response.end");
+    }
+
+    [Test]
+    public async Task An_oversize_message_closes_with_1009_and_an_idle_socket_closes_after_idle_timeout()
+    {
+        await using var sidecar = await Sidecar.StartAsync();
+        await using var big = await ChannelClient.ConnectAsync(sidecar.BaseUrl, "?max_frame_bytes=1024");
+        await big.WaitAsync(f => f.Count >= 1);
+        await big.SendAsync("{\"type\":\"ping\",\"pad\":\"" + new string('a', 2000) + "\"}");
+        await big.WaitAsync(_ => big.Closed, 10).ContinueWith(_ => { });
+        await Assert.That(big.CloseStatus).IsEqualTo(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig);
+
+        await using var idle = await ChannelClient.ConnectAsync(sidecar.BaseUrl, "?idle_timeout_secs=1");
+        await idle.WaitAsync(f => f.Count >= 1);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!idle.Closed && DateTime.UtcNow < deadline) await Task.Delay(100);
+        await Assert.That(idle.CloseStatus).IsEqualTo(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure);
+        await Assert.That(idle.CloseReason).IsEqualTo("idle timeout");
     }
 }
