@@ -47,7 +47,8 @@ public sealed class RealtimeModule : IModule
         services.AddSingleton(sp => new Channel.ChannelServices(
             sp.GetRequiredService<HoodyCurl.Requests.IRequestExecutor>(), sp.GetRequiredService<HoodyCurl.Requests.RequestsOptions>(),
             sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseSettings>(), sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseCapacity>(),
-            sp.GetRequiredService<RealtimeMetrics>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<RealtimeMetrics>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<HoodyCurl.Storage.IFileStore>()));
         services.AddSingleton<Channel.ChannelEndpoint>();
     }
 

@@ -73,11 +73,13 @@ internal sealed class ChannelConnection
         try
         {
             await Task.WhenAny(writer, receiver, idle).ConfigureAwait(false);
-            await _closed.CancelAsync().ConfigureAwait(false);
-            await writer.ConfigureAwait(false);
-            if (_close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            await _closed.CancelAsync().ConfigureAwait(false); // stops the writer, the idle timer and every stream
+            // A cancelled send or receive aborts a .NET WebSocket (no close frame), so neither is given the token:
+            // the writer stops between messages, and the receive loop ends on the client's answering close.
+            await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            if (writer.IsCompleted && _close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 try
                 {
                     await _socket.CloseOutputAsync(close.Status, close.Reason, quick.Token).ConfigureAwait(false);
@@ -86,6 +88,7 @@ internal sealed class ChannelConnection
                     var scratch = new byte[16 * 1024];
                     while (receiver.IsCompleted && _socket.State == WebSocketState.CloseSent)
                         if ((await _socket.ReceiveAsync(scratch, quick.Token).ConfigureAwait(false)).MessageType == WebSocketMessageType.Close) break;
+                    await Task.WhenAny(receiver, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
             }
@@ -95,6 +98,7 @@ internal sealed class ChannelConnection
             await _closed.CancelAsync().ConfigureAwait(false); // aborts every transfer of this socket
             _socket.Abort();
             await receiver.ConfigureAwait(false);
+            await writer.ConfigureAwait(false);
             await idle.ConfigureAwait(false);
             var pending = _streams.Values.Select(s => s.Task).Where(t => t is not null).Cast<Task>().ToArray();
             await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -116,7 +120,8 @@ internal sealed class ChannelConnection
         {
             await foreach (var item in _outbound.Reader.ReadAllAsync(token).ConfigureAwait(false))
             {
-                await _socket.SendAsync(item.Data, item.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, token).ConfigureAwait(false);
+                if (token.IsCancellationRequested) return;
+                await _socket.SendAsync(item.Data, item.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
                 Metrics.ChannelBytes.WithLabels("out").Inc(item.Data.Length);
                 item.Quota?.Release();
             }
@@ -193,12 +198,13 @@ internal sealed class ChannelConnection
         {
             while (true)
             {
-                var result = await _socket.ReceiveAsync(message.GetMemory(16 * 1024), token).ConfigureAwait(false);
+                var result = await _socket.ReceiveAsync(message.GetMemory(16 * 1024), CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     Close(WebSocketCloseStatus.NormalClosure, "");
                     return;
                 }
+                if (token.IsCancellationRequested) return; // closing: the message is not acted on
                 message.Advance(result.Count);
                 messageBytes += result.Count;
                 if (messageBytes > _limits.MaxFrameBytes)
@@ -474,6 +480,7 @@ internal sealed class ChannelConnection
     private async Task<string> DeliverAsync(ChannelStream stream, CurlRequest request, UpstreamResponse upstream)
     {
         var headers = upstream.BodyDecoded ? ResponseHeaders.WithoutEncoding(upstream.Headers) : upstream.Headers;
+        if (request.Save == true) return await DeliverSavedAsync(stream, request, upstream, headers).ConfigureAwait(false);
         if (SsePromotion.Applies(_services.Sse, request, upstream)) return await DeliverSseAsync(stream, upstream, headers).ConfigureAwait(false);
         var streaming = _limits.Binary && upstream.StatusCode is >= 200 and < 300 && request.EffectiveMethod != "HEAD"
                         && (upstream.ContentLength is not { } length || length > BufferedBinaryLimit);
@@ -565,6 +572,31 @@ internal sealed class ChannelConnection
         if (result.Error is { } error) throw new ApiErrorException(error);
         await SendBodyAsync(stream, BinaryFrame.Encode(BinaryFrame.KindBody, BinaryFrame.FlagLast, stream.Id, []), true, token).ConfigureAwait(false);
         await SendAsync(ChannelFrames.End(stream.Id, result.Info, upstream, null)).ConfigureAwait(false);
+        return "ok";
+    }
+
+    /// <summary>
+    /// `save: true` (rest.md §6.1, as on REST): the body streams into storage under a new id instead of to the
+    /// client; response.start (body_bytes 0, no body frames) and response.end, which adds
+    /// `saved: {id, path, paths, size}`. A failure (transfer, max_filesize, disk) leaves no file and is the
+    /// stream's error.
+    /// </summary>
+    private async Task<string> DeliverSavedAsync(ChannelStream stream, CurlRequest request, UpstreamResponse upstream, IReadOnlyList<HeaderEntry> headers)
+    {
+        HoodyCurl.Storage.StoredFile saved;
+        try
+        {
+            saved = await _services.Files.SaveAsync(Guid.NewGuid().ToString(), request.SavePath, request.Url, upstream.Body, request.MaxFilesize, stream.Token).ConfigureAwait(false);
+        }
+        catch (ApiErrorException)
+        {
+            upstream.Abort();
+            throw;
+        }
+        var result = await upstream.Completion.ConfigureAwait(false);
+        if (result.Error is { } error) throw new ApiErrorException(error);
+        await SendAsync(ChannelFrames.ResponseStart(stream.Id, upstream, headers, 0, false)).ConfigureAwait(false);
+        await SendAsync(ChannelFrames.End(stream.Id, result.Info, upstream, null, saved)).ConfigureAwait(false);
         return "ok";
     }
 

@@ -103,12 +103,23 @@ internal static class ChannelFrames
         if (e.Truncated) w.WriteBoolean("data_truncated", true);
     }, e.Data.Length + 128);
 
-    public static byte[] End(ulong streamId, TransferInfo info, UpstreamResponse upstream, long? sseEvents) => Write(w =>
+    public static byte[] End(ulong streamId, TransferInfo info, UpstreamResponse upstream, long? sseEvents, HoodyCurl.Storage.StoredFile? saved = null) => Write(w =>
     {
         w.WriteString("type", "response.end");
         w.WriteNumber("stream_id", streamId);
         TransferInfoJson.WriteTiming(w, info);
         TransferInfoJson.WriteMetadata(w, info, upstream);
         if (sseEvents is { } n) w.WriteNumber("sse_events", n);
+        if (saved is not null)
+        {
+            w.WriteStartObject("saved");
+            w.WriteString("id", saved.Id);
+            w.WriteString("path", saved.Paths[0]);
+            w.WriteStartArray("paths");
+            foreach (var path in saved.Paths) w.WriteStringValue(path);
+            w.WriteEndArray();
+            w.WriteNumber("size", saved.Size);
+            w.WriteEndObject();
+        }
     }, 512);
 }
