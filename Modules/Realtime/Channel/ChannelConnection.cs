@@ -123,7 +123,7 @@ internal sealed class ChannelConnection
                 if (token.IsCancellationRequested) return;
                 await _socket.SendAsync(item.Data, item.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
                 Metrics.ChannelBytes.WithLabels("out").Inc(item.Data.Length);
-                item.Quota?.Release();
+                item.Owner?.OnFrameSent();
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
@@ -142,7 +142,7 @@ internal sealed class ChannelConnection
             Metrics.BackPressurePauses.Inc();
             await stream.Quota.WaitAsync(token).ConfigureAwait(false);
         }
-        var item = new Outbound(frame, binary, stream.Quota);
+        var item = new Outbound(frame, binary, stream);
         if (_outbound.Writer.TryWrite(item)) return;
         Metrics.BackPressurePauses.Inc();
         try
@@ -551,6 +551,20 @@ internal sealed class ChannelConnection
             {
                 var read = await upstream.Body.ReadAsync(token).ConfigureAwait(false);
                 var buffer = read.Buffer;
+                // Coalescing: while earlier frames of this stream still wait in the outbound queue, gather up to
+                // chunk_bytes instead of sending every 16 KiB libcurl write as its own frame. The writer wakes this
+                // read (CancelPendingRead) when the stream's last queued frame is sent, so a trickling body is
+                // never held back behind an idle socket.
+                if (!read.IsCompleted && !read.IsCanceled && buffer.Length < chunk)
+                {
+                    stream.HoldFor(upstream.Body);
+                    if (stream.FramesQueued > 0)
+                    {
+                        upstream.Body.AdvanceTo(buffer.Start, buffer.End);
+                        continue;
+                    }
+                }
+                stream.HoldFor(null);
                 while (!buffer.IsEmpty)
                 {
                     var size = (int)Math.Min(chunk, buffer.Length);
@@ -651,7 +665,7 @@ internal sealed class ChannelConnection
         return "ok";
     }
 
-    private readonly record struct Outbound(byte[] Data, bool Binary, SemaphoreSlim? Quota);
+    private readonly record struct Outbound(byte[] Data, bool Binary, ChannelStream? Owner);
 }
 
 /// <summary>One stream of a socket: its id, its cancellation, its upload body and its outbound quota.</summary>
@@ -714,6 +728,22 @@ internal sealed class ChannelStream : IDisposable
         try { Upload.Writer.Complete(new OperationCanceledException("the upload was cut short")); } catch (InvalidOperationException) { }
     }
     public SemaphoreSlim Quota { get; } = new(ChannelConnection.StreamQuota, ChannelConnection.StreamQuota);
+    private PipeReader? _held;
+
+    /// <summary>Body frames of this stream waiting in the outbound queue now.</summary>
+    public int FramesQueued => ChannelConnection.StreamQuota - Quota.CurrentCount;
+
+    /// <summary>Marks the body reader as waiting for more bytes (null: not waiting) so a sent frame can wake it.</summary>
+    public void HoldFor(PipeReader? reader) => Volatile.Write(ref _held, reader);
+
+    /// <summary>The writer sent one of this stream's frames: its quota token comes back; a coalescing read is woken when none is left queued.</summary>
+    public void OnFrameSent()
+    {
+        Quota.Release();
+        if (FramesQueued != 0 || Volatile.Read(ref _held) is not { } reader) return;
+        try { reader.CancelPendingRead(); }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException) { } // the body already ended
+    }
     public CancellationToken Token => _cts.Token;
     public bool ClientCancelled { get; private set; }
     public Task? Task { get; set; }
