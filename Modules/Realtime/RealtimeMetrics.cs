@@ -17,7 +17,24 @@ internal sealed class RealtimeMetrics
             Delivered.WithLabels(transport);
             Lagged.WithLabels(transport);
         }
+        ChannelsOpen = registry.Gauge("hoody_curl_channel_connections", "Request-channel WebSockets (/api/v1/curl/channel) open now.");
+        Streams = registry.Counter("hoody_curl_channel_streams_total",
+            "Request-channel streams finished, by outcome (ok, invalid, queue_full, cancelled, timeout, error, aborted, sse_capacity, sse_max_duration).", "outcome");
+        foreach (var outcome in new[] { "ok", "invalid", "queue_full", "cancelled", "timeout", "error", "aborted", "sse_capacity", "sse_max_duration" })
+            Streams.WithLabels(outcome);
+        StreamsQueued = registry.Gauge("hoody_curl_channel_streams_queued", "Request-channel streams waiting for an execution slot (max_concurrent_streams) now.");
+        ChannelBytes = registry.Counter("hoody_curl_channel_bytes_total", "WebSocket message bytes on the request channel, by direction (in, out).", "direction");
+        ChannelBytes.WithLabels("in");
+        ChannelBytes.WithLabels("out");
+        BackPressurePauses = registry.Counter("hoody_curl_channel_backpressure_pauses_total",
+            "Times a channel stream had to wait for room in its socket's outbound queue (its upstream transfer then pauses).");
     }
+
+    public Gauge ChannelsOpen { get; }
+    public Counter Streams { get; }
+    public Gauge StreamsQueued { get; }
+    public Counter ChannelBytes { get; }
+    public Counter BackPressurePauses { get; }
 
     public Gauge WsSubscribers { get; }
     public Counter Delivered { get; }

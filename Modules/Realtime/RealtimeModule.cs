@@ -44,6 +44,12 @@ public sealed class RealtimeModule : IModule
         services.AddSingleton<RealtimeMetrics>();
         services.AddSingleton<JobSseStream>();
         services.AddSingleton<JobWebSocketStream>();
+        services.AddSingleton(sp => new Channel.ChannelServices(
+            sp.GetRequiredService<HoodyCurl.Requests.IRequestExecutor>(), sp.GetRequiredService<HoodyCurl.Requests.RequestsOptions>(),
+            sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseSettings>(), sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseCapacity>(),
+            sp.GetRequiredService<RealtimeMetrics>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<HoodyCurl.Storage.IFileStore>()));
+        services.AddSingleton<Channel.ChannelEndpoint>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)

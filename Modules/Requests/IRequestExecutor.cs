@@ -38,6 +38,14 @@ public sealed record ExecutionOptions
     public bool CaptureCookies { get; init; }
     /// <summary>Called with the attempt number (1, 2, …) as each attempt starts, so callers know how many were made even when all failed.</summary>
     public Action<int>? OnAttempt { get; init; }
+    /// <summary>
+    /// A request body streamed into libcurl's read callback instead of the request's own body fields: read as
+    /// libcurl sends (the transfer pauses while the reader has nothing yet), never held whole by the engine.
+    /// Such a request is not retried (the body cannot be replayed).
+    /// </summary>
+    public System.IO.Pipelines.PipeReader? UploadBody { get; init; }
+    /// <summary>The length of <see cref="UploadBody"/> when known (Content-Length), else null (chunked).</summary>
+    public long? UploadLength { get; init; }
     /// <summary>Called (on a transfer thread; keep it cheap, never block) with bytes received and expected total.</summary>
     public Action<long, long?>? OnProgress { get; init; }
 }

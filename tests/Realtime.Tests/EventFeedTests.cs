@@ -11,7 +11,7 @@ public class EventFeedTests
     /// <summary>A log plus a bounded live buffer that drops (and counts) when full, like JobEventSubscription.</summary>
     private sealed class Bus(int capacity)
     {
-        private readonly Channel<JobEvent> _live = Channel.CreateBounded<JobEvent>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
+        private readonly Channel<JobEvent> _live = System.Threading.Channels.Channel.CreateBounded<JobEvent>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         private long _missed;
         public List<JobEvent> Log { get; } = [];
         public ChannelReader<JobEvent> Reader => _live.Reader;

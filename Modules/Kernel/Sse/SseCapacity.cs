@@ -17,10 +17,10 @@ public sealed class SseCapacity
     public SseCapacity(SseSettings settings, MetricsRegistry metrics)
     {
         _settings = settings;
-        _open = metrics.Gauge("hoody_curl_sse_streams_open", "SSE streams open now, by kind (passthrough, jobs).", "kind");
+        _open = metrics.Gauge("hoody_curl_sse_streams_open", "SSE streams open now, by kind (passthrough, jobs, channel).", "kind");
         _rejected = metrics.Counter("hoody_curl_sse_capacity_rejections_total",
             "SSE streams refused because --max-sse-concurrent permits were all taken, by kind.", "kind");
-        foreach (var kind in new[] { SseKinds.Passthrough, SseKinds.Jobs })
+        foreach (var kind in new[] { SseKinds.Passthrough, SseKinds.Jobs, SseKinds.Channel })
         {
             _open.WithLabels(kind);
             _rejected.WithLabels(kind);
@@ -71,4 +71,5 @@ public static class SseKinds
 {
     public const string Passthrough = "passthrough";
     public const string Jobs = "jobs";
+    public const string Channel = "channel";
 }

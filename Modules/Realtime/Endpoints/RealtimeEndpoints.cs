@@ -1,5 +1,5 @@
 // GET /api/v1/curl/sse (alias /sse) and GET /api/v1/curl/ws (alias /ws): live job events
-// (contract events.md §2, §3; decisions E4 for replay).
+// (contract events.md §2, §3; decisions E4 for replay), and GET /api/v1/curl/channel (channel.md).
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Http;
 using Microsoft.AspNetCore.Builder;
@@ -19,6 +19,8 @@ public static class RealtimeEndpoints
             endpoints.MapGet(path, EndpointGuard.Wrap(context => context.RequestServices.GetRequiredService<JobSseStream>().RunAsync(context), StorageError, "HoodyCurl.Realtime"));
         foreach (var path in new[] { "/api/v1/curl/ws", "/ws" })
             endpoints.MapGet(path, EndpointGuard.Wrap(context => context.RequestServices.GetRequiredService<JobWebSocketStream>().RunAsync(context), StorageError, "HoodyCurl.Realtime"));
+        endpoints.MapGet("/api/v1/curl/channel", EndpointGuard.Wrap(context => context.RequestServices.GetRequiredService<Channel.ChannelEndpoint>().RunAsync(context),
+            new ApiError(500, ErrorCodes.Internal, "the channel failed"), "HoodyCurl.Realtime"));
         return endpoints;
     }
 }

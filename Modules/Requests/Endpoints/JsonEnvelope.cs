@@ -218,26 +218,8 @@ internal static class JsonEnvelope
     {
         var info = result.Info;
         w.WriteBoolean("is_binary", isBinary);
-        w.WriteStartObject("timing");
-        w.WriteNumber("total", info.Total);
-        w.WriteNumber("namelookup", info.NameLookup);
-        w.WriteNumber("connect", info.Connect);
-        w.WriteNumber("pretransfer", info.PreTransfer);
-        w.WriteNumber("starttransfer", info.StartTransfer);
-        w.WriteNumber("redirect", info.Redirect);
-        w.WriteEndObject();
-        w.WriteStartObject("metadata");
-        w.WriteString("effective_url", info.EffectiveUrl ?? upstream.EffectiveUrl);
-        w.WriteNumber("redirect_count", info.RedirectCount);
-        w.WriteNumber("size_download", info.SizeDownload);
-        w.WriteNumber("size_upload", info.SizeUpload);
-        w.WriteNumber("speed_download", info.SpeedDownload);
-        w.WriteNumber("speed_upload", info.SpeedUpload);
-        if ((info.ContentType ?? upstream.ContentType) is { } contentType) w.WriteString("content_type", contentType);
-        else w.WriteNull("content_type");
-        if (info.PrimaryIp is { } ip) w.WriteString("primary_ip", ip);
-        w.WriteNumber("attempts", upstream.Attempts);
-        w.WriteEndObject();
+        TransferInfoJson.WriteTiming(w, info);
+        TransferInfoJson.WriteMetadata(w, info, upstream);
         extra?.Invoke(w);
         w.WriteEndObject();
     }

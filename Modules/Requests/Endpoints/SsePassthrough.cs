@@ -42,23 +42,9 @@ internal sealed class SsePassthrough
     /// Whether <paramref name="upstream"/> is promoted (events.md §4.1): SSE on, a body-carrying 2xx whose
     /// Content-Type is text/event-stream, and a body that reaches us as plain SSE (not still compressed).
     /// </summary>
-    public bool Applies(CurlRequest request, UpstreamResponse upstream)
-    {
-        if (!_settings.Enabled || request.Save == true || request.EffectiveMethod == "HEAD") return false;
-        if (upstream.StatusCode is < 200 or > 299 or 204) return false;
-        if (upstream.ContentType is not { } type || !IsEventStream(type)) return false;
-        if (!upstream.BodyDecoded && upstream.Headers.Any(h =>
-                h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase) && !h.Value.Equals("identity", StringComparison.OrdinalIgnoreCase)))
-            return false;
-        return true;
-    }
+    public bool Applies(CurlRequest request, UpstreamResponse upstream) => SsePromotion.Applies(_settings, request, upstream);
 
-    internal static bool IsEventStream(string contentType)
-    {
-        var semicolon = contentType.IndexOf(';');
-        var media = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
-        return media.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
-    }
+    internal static bool IsEventStream(string contentType) => SsePromotion.IsEventStream(contentType);
 
     public async Task RelayAsync(HttpContext context, UpstreamResponse upstream, string requestId)
     {

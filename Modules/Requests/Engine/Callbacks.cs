@@ -11,6 +11,7 @@ namespace HoodyCurl.Requests.Engine;
 internal static unsafe class Callbacks
 {
     public static readonly nint Write = (nint)(delegate* unmanaged[Cdecl]<byte*, nuint, nuint, nint, nuint>)&OnWrite;
+    public static readonly nint Read = (nint)(delegate* unmanaged[Cdecl]<byte*, nuint, nuint, nint, nuint>)&OnRead;
     public static readonly nint Header = (nint)(delegate* unmanaged[Cdecl]<byte*, nuint, nuint, nint, nuint>)&OnHeader;
     public static readonly nint OpenSocket = (nint)(delegate* unmanaged[Cdecl]<nint, int, byte*, int>)&OnOpenSocket;
     public static readonly nint Prereq = (nint)(delegate* unmanaged[Cdecl]<nint, byte*, byte*, int, int, int>)&OnPrereq;
@@ -40,6 +41,21 @@ internal static unsafe class Callbacks
         catch (Exception)
         {
             return 0; // abort: CURLE_WRITE_ERROR
+        }
+    }
+
+    /// <summary>size_t read(char *buffer, size_t size, size_t nitems, void *userdata): the streamed upload.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static nuint OnRead(byte* buffer, nuint size, nuint count, nint userData)
+    {
+        try
+        {
+            var length = checked((int)(size * count));
+            return Transfer.FromUserData(userData).OnRead(new Span<byte>(buffer, length));
+        }
+        catch (Exception)
+        {
+            return CurlConst.READFUNC_ABORT;
         }
     }
 

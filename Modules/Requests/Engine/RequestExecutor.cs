@@ -88,7 +88,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         if (_options.Proxy is not null && await CheckProxiedTargetAsync(canonical, options, started, upstream, cancellationToken).ConfigureAwait(false) is { } proxiedRefusal)
             throw new ApiErrorException(proxiedRefusal);
         var poolKey = $"{upstream}|{request.Insecure == true}|{request.CertType}";
-        var maxAttempts = 1 + (request.RetryCount ?? 0);
+        var maxAttempts = options.UploadBody is null ? 1 + (request.RetryCount ?? 0) : 1; // a streamed body cannot be replayed
 
         // Sessions (decisions D13): the jar is leased from before the first attempt until the transfer has
         // ended and its cookies are stored, so concurrent requests on one session are serialised and none

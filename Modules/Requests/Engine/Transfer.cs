@@ -286,12 +286,56 @@ internal sealed class Transfer
         if (Easy != 0) LibCurl.SetLong(Easy, CurlOpt.FORBID_REUSE, 1);
     }
 
-    /// <summary>On the loop thread, after the reader drained the pipe: un-pause the transfer.</summary>
+    /// <summary>On the loop thread, after the reader drained the pipe: un-pause receiving (sending stays paused while the upload waits).</summary>
     public void Resume()
     {
         if (!_paused || Finished) return;
         _paused = false;
-        LibCurl.curl_easy_pause(Easy, CurlConst.PAUSE_CONT);
+        LibCurl.curl_easy_pause(Easy, _uploadPaused ? CurlConst.PAUSE_SEND : CurlConst.PAUSE_CONT);
+    }
+
+    // ---- read callback (loop thread): a streamed upload (ExecutionOptions.UploadBody) -----------
+
+    private bool _uploadPaused;
+
+    /// <summary>
+    /// Copies what the upload reader has into libcurl's buffer; 0 at its end; CURL_READFUNC_PAUSE when it has
+    /// nothing yet, and the transfer's sending side is resumed (ResumeUpload) once bytes arrive. A reader that
+    /// failed throws here, which the callback turns into CURL_READFUNC_ABORT.
+    /// </summary>
+    public nuint OnRead(Span<byte> destination)
+    {
+        var reader = Options.UploadBody!;
+        if (!reader.TryRead(out var result))
+        {
+            _uploadPaused = true;
+            reader.ReadAsync().AsTask().ContinueWith(static (t, state) =>
+            {
+                var transfer = (Transfer)state!;
+                // Nothing consumed: the next read callback takes the bytes (or sees the failure).
+                if (t.IsCompletedSuccessfully) transfer.Options.UploadBody!.AdvanceTo(t.Result.Buffer.Start);
+                transfer.Loop.Post(new LoopCommand(LoopCommandKind.ResumeUpload, transfer));
+            }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return CurlConst.READFUNC_PAUSE;
+        }
+        var buffer = result.Buffer;
+        if (buffer.IsEmpty)
+        {
+            reader.AdvanceTo(buffer.End);
+            return 0; // completed: the end of the body
+        }
+        var n = (int)Math.Min(destination.Length, buffer.Length);
+        buffer.Slice(0, n).CopyTo(destination);
+        reader.AdvanceTo(buffer.GetPosition(n));
+        return (nuint)n;
+    }
+
+    /// <summary>On the loop thread, once the upload reader has bytes (or ended): un-pause sending.</summary>
+    public void ResumeUpload()
+    {
+        if (!_uploadPaused || Finished) return;
+        _uploadPaused = false;
+        LibCurl.curl_easy_pause(Easy, _paused ? CurlConst.PAUSE_RECV : CurlConst.PAUSE_CONT);
     }
 
     // ---- open-socket callback (loop thread): the SSRF check on the address libcurl connects to --

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace HoodyCurl.Requests.Engine;
 
-internal enum LoopCommandKind { Start, Resume, Cancel, Promote }
+internal enum LoopCommandKind { Start, Resume, ResumeUpload, Cancel, Promote }
 
 internal readonly record struct LoopCommand(LoopCommandKind Kind, Transfer Transfer);
 
@@ -84,6 +84,7 @@ internal sealed unsafe class TransferLoop : IDisposable
                 {
                     case LoopCommandKind.Start: Start(command.Transfer); break;
                     case LoopCommandKind.Resume: command.Transfer.Resume(); break;
+                    case LoopCommandKind.ResumeUpload: command.Transfer.ResumeUpload(); break;
                     case LoopCommandKind.Cancel: Cancel(command.Transfer); break;
                     case LoopCommandKind.Promote: command.Transfer.Promote(); break;
                 }

@@ -131,6 +131,16 @@ internal static unsafe class TransferSetup
             if (method != "POST") LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
             return;
         }
+        if (t.Options.UploadBody is not null)
+        {
+            // Streamed upload: libcurl pulls the bytes through the read callback (Transfer.OnRead).
+            LibCurl.SetLong(easy, CurlOpt.POST, 1);
+            LibCurl.SetPtr(easy, CurlOpt.READFUNCTION, Callbacks.Read);
+            LibCurl.SetPtr(easy, CurlOpt.READDATA, t.UserData);
+            LibCurl.SetLong(easy, CurlOpt.POSTFIELDSIZE_LARGE, t.Options.UploadLength ?? -1);
+            if (method != "POST") LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
+            return;
+        }
         if (body is not null)
         {
             LibCurl.SetLong(easy, CurlOpt.POSTFIELDSIZE_LARGE, body.Length);

@@ -52,7 +52,7 @@ public sealed class UpstreamResponse : IAsyncDisposable
     public void Abort() => _abort();
 
     /// <summary>Marks the transfer as a long-lived SSE passthrough (no sync default timeout, not pooled).</summary>
-    internal void Promote() => _promote?.Invoke();
+    public void Promote() => _promote?.Invoke();
 
     public async ValueTask DisposeAsync()
     {

@@ -28,6 +28,7 @@ internal static class CurlOpt
     public const int BUFFERSIZE = 98;
     // object/string options (CURLOPTTYPE_OBJECTPOINT = 10000)
     public const int WRITEDATA = 10001;
+    public const int READDATA = 10009;               // CURLOPTTYPE_CBPOINT + 9
     public const int URL = 10002;
     public const int PROXY = 10004;
     public const int RANGE = 10007;
@@ -56,6 +57,7 @@ internal static class CurlOpt
     public const int PREREQDATA = 10313;
     // function options (CURLOPTTYPE_FUNCTIONPOINT = 20000)
     public const int WRITEFUNCTION = 20011;
+    public const int READFUNCTION = 20012;           // CURLOPTTYPE_FUNCTIONPOINT + 12
     public const int HEADERFUNCTION = 20079;
     public const int OPENSOCKETFUNCTION = 20163;
     public const int XFERINFOFUNCTION = 20219;
@@ -124,6 +126,10 @@ internal static class CurlCode
 internal static class CurlConst
 {
     public const nuint WRITEFUNC_PAUSE = 0x10000001;
+    public const nuint READFUNC_PAUSE = 0x10000001;
+    public const nuint READFUNC_ABORT = 0x10000000;
+    public const int PAUSE_RECV = 1;
+    public const int PAUSE_SEND = 4;
     public const int PAUSE_CONT = 0;
     public const int SOCKET_BAD = -1;
     public const int PREREQFUNC_OK = 0;
