@@ -106,6 +106,7 @@ internal static class JsonEnvelope
         if (info.PrimaryIp is { } ip) w.WriteString("primary_ip", ip);
         w.WriteNumber("attempts", upstream.Attempts);
         w.WriteEndObject();
+        if (upstream.CacheStatus is { } cache) w.WriteString("cache", cache);
         extra?.Invoke(w);
         w.WriteEndObject();
         w.Flush();
