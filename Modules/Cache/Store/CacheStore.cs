@@ -310,7 +310,6 @@ internal sealed class CacheStore : IDisposable
             var live = ReadLive(path);
             // Lines whose body never made it to content/ (it cannot happen with the write order, but a disk can lie).
             live.RemoveAll(e => e.ContentHash is not { Length: 64 } h || !File.Exists(ContentPath(h)));
-            Track(path, [], []);
             if (live.Count == 0)
             {
                 TryDelete(path);
