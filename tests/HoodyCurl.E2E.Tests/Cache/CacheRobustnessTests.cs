@@ -134,9 +134,14 @@ public class CacheRobustnessTests
             await using (var victim = await Sidecar.StartInAsync(storage, CacheEnvironment.CacheFlags))
             {
                 var requests = names.Select((n, i) => victim.Client.PostAsync("/api/v1/curl/request", Api.Json($"{{\"url\":\"{Url(n, i)}\"}}"))).ToArray();
-                // Kill once some stores have completed and others are still streaming.
+                // Kill once 5 stores are committed while the later ones (held up to 490 ms upstream) are still going.
                 var deadline = DateTime.UtcNow.AddSeconds(20);
-                while (names.Count(n => upstream.CacheableHits(n) > 0) < 25 && DateTime.UtcNow < deadline) await Task.Delay(5);
+                while (DateTime.UtcNow < deadline)
+                {
+                    var (_, stats) = await victim.Client.GetJsonAsync("/api/v1/curl/cache");
+                    if (stats.GetProperty("entries").GetInt32() >= 5) break;
+                    await Task.Delay(5);
+                }
                 await victim.KillAsync();
                 foreach (var r in requests)
                 {
@@ -157,6 +162,8 @@ public class CacheRobustnessTests
                 await Assert.That(text).StartsWith($"{names[i]}#1");
                 served++;
             }
+            await Assert.That(served).IsGreaterThanOrEqualTo(5);
+            await Assert.That(served).IsLessThan(50);
             await Assert.That(Directory.GetFiles(Path.Combine(CacheEnvironment.CacheRoot(storage), "tmp"))).IsEmpty();
             Console.WriteLine($"kill -9: {served} of 50 entries survived intact, the rest are absent");
         }
@@ -203,6 +210,25 @@ public class CacheRobustnessTests
         foreach (var n in names)
             await Assert.That(CacheEnvironment.CacheOf((await CacheEnvironment.RequestAsync(sidecar, upstream.Url($"/cacheable/{n}?cc=max-age=600"))).Body)).IsEqualTo("miss");
         await Assert.That(await CacheEnvironment.MetricAsync(sidecar, "hoody_curl_cache_object_count_stored")).IsEqualTo(3);
+    }
+
+    [Test]
+    public async Task Async_jobs_are_served_from_the_cache_and_record_the_verdict()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync(CacheEnvironment.CacheFlags);
+        var name = CacheEnvironment.Unique("job");
+        var url = upstream.Url($"/cacheable/{name}?cc=max-age=600");
+        var verdicts = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var id = await HoodyCurl.E2E.Tests.Jobs.JobsApi.SubmitAsync(sidecar.Client, url);
+            var job = await HoodyCurl.E2E.Tests.Jobs.JobsApi.WaitAsync(sidecar.Client, id);
+            await Assert.That(job.GetProperty("status").GetString()).IsEqualTo("completed");
+            verdicts.Add(job.GetProperty("response").GetProperty("cache").GetString()!);
+        }
+        await Assert.That(verdicts).IsEquivalentTo(new[] { "miss", "hit" }, TUnit.Assertions.Enums.CollectionOrdering.Matching);
+        await Assert.That(upstream.CacheableHits(name)).IsEqualTo(1);
     }
 
     [Test]
