@@ -79,7 +79,9 @@ internal sealed class CacheStore : IDisposable
         {
             if (!_buckets.TryGetValue(path, out var bucket)) return [];
             bucket.LastUsed = ++_clock;
-            return ReadLive(path).Where(e => e.Key == key).ToList();
+            // The parsed live lines are kept in memory (the file is the truth on every write and at start-up),
+            // so a hit costs no index read or parse.
+            return bucket.Entries.Where(e => e.Key == key).ToList();
         }
     }
 
@@ -247,7 +249,7 @@ internal sealed class CacheStore : IDisposable
         }
         else
         {
-            _buckets[path] = new Bucket { Bytes = size, LastUsed = ++_clock, Hashes = hashes };
+            _buckets[path] = new Bucket { Bytes = size, LastUsed = ++_clock, Hashes = hashes, Entries = live };
             Interlocked.Add(ref _bucketBytes, size);
         }
         foreach (var h in hashes.Except(before)) if (_contents.TryGetValue(h, out var c)) _contents[h] = (c.Size, c.Refs + 1);
@@ -390,5 +392,6 @@ internal sealed class CacheStore : IDisposable
         public long Bytes;
         public long LastUsed;
         public HashSet<string> Hashes = [];
+        public List<IndexEntry> Entries = [];
     }
 }

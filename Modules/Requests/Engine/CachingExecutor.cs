@@ -169,7 +169,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
             body = entry.OpenBody();
             if (body is null) return null;
         }
-        var reader = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+        var reader = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: 256 * 1024));
         var headers = entry.Headers.Select(h => new HeaderEntry(h.Key, h.Value)).ToList();
         var info = new TransferInfo
         {
