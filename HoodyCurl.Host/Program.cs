@@ -12,6 +12,7 @@ IModule[] modules =
 [
     new HoodyCurl.Sessions.SessionsModule(),
     new HoodyCurl.Storage.StorageModule(),
+    new HoodyCurl.Cache.CacheModule(),
     new HoodyCurl.Requests.RequestsModule(),
     new HoodyCurl.Jobs.JobsModule(),
     new HoodyCurl.Scheduling.SchedulingModule(),

@@ -20,6 +20,8 @@ public sealed record StoredResponse
     public string? PrimaryIp { get; init; }
     /// <summary>Where `save: true` filed the body under downloads/ (paths relative to it), else null.</summary>
     public SavedFile? Saved { get; init; }
+    /// <summary>The response cache's verdict for the run (hit, miss, stale, revalidated, bypass); null when caching is off.</summary>
+    public string? Cache { get; init; }
 
     internal static StoredResponse From(UpstreamResponse response, TransferInfo info, long bodyBytes) => new()
     {
@@ -31,6 +33,7 @@ public sealed record StoredResponse
         Info = info,
         EffectiveUrl = info.EffectiveUrl ?? response.EffectiveUrl,
         PrimaryIp = info.PrimaryIp,
+        Cache = response.CacheStatus,
     };
 
     internal string ToJson()
@@ -66,6 +69,7 @@ public sealed record StoredResponse
             w.WriteString("effective_url", EffectiveUrl);
             if (PrimaryIp is not null) w.WriteString("primary_ip", PrimaryIp);
             Saved?.Write(w);
+            if (Cache is not null) w.WriteString("cache", Cache);
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
@@ -87,6 +91,7 @@ public sealed record StoredResponse
             BodyBytes = root.GetProperty("body_bytes").GetInt64(),
             EffectiveUrl = root.GetProperty("effective_url").GetString()!,
             PrimaryIp = OptionalString(root, "primary_ip"),
+            Cache = OptionalString(root, "cache"),
             Saved = root.TryGetProperty("saved", out var saved) && saved.ValueKind == JsonValueKind.Object ? SavedFile.Read(saved) : null,
             Info = new TransferInfo
             {

@@ -115,7 +115,9 @@ public sealed class RequestsModule : IModule
         services.AddSingleton(guard);
         services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<MetricsRegistry>()));
         services.AddSingleton<RequestExecutor>();
-        services.AddSingleton<IRequestExecutor>(sp => sp.GetRequiredService<RequestExecutor>());
+        services.AddSingleton<IRequestExecutor>(sp => sp.GetService<HoodyCurl.Cache.IResponseCache>() is { } cache
+            ? new CachingExecutor(sp.GetRequiredService<RequestExecutor>(), cache, guard, options, sp.GetService<TimeProvider>() ?? TimeProvider.System)
+            : sp.GetRequiredService<RequestExecutor>());
         services.AddSingleton<SyncRequestHandler>();
         services.AddSingleton<SsePassthrough>();
         services.AddSingleton<IRequestDispatcher>(sp => sp.GetRequiredService<SyncRequestHandler>());

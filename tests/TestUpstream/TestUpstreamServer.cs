@@ -27,10 +27,12 @@ public sealed class TestUpstreamServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TraceRegistry _traces;
     private readonly RequestCounter _requests;
+    private readonly CacheableEndpoints _cacheable;
     private int _disposed;
 
-    private TestUpstreamServer(WebApplication app, TraceRegistry traces, RequestCounter requests, int port, bool https)
+    private TestUpstreamServer(WebApplication app, TraceRegistry traces, RequestCounter requests, CacheableEndpoints cacheable, int port, bool https)
     {
+        _cacheable = cacheable;
         _app = app;
         _traces = traces;
         _requests = requests;
@@ -56,6 +58,12 @@ public sealed class TestUpstreamServer : IAsyncDisposable
         }
         return BaseUrl + pathAndQuery;
     }
+
+    /// <summary>Requests /cacheable/<paramref name="name"/> received (cache tests).</summary>
+    public long CacheableHits(string name) => _cacheable.Hits(name);
+
+    /// <summary>Conditional requests (If-None-Match / If-Modified-Since) /cacheable/<paramref name="name"/> received.</summary>
+    public long CacheableConditionalHits(string name) => _cacheable.ConditionalHits(name);
 
     /// <summary>The trace for requests carrying <c>?trace=<paramref name="id"/></c>; created on first use.</summary>
     public RequestTrace Trace(string id) => _traces.Get(id);
@@ -101,9 +109,11 @@ public sealed class TestUpstreamServer : IAsyncDisposable
         app.Use(rawHeads.OnRequestAsync);
         app.UseRouting();
         MapEndpoints(app);
+        var cacheable = new CacheableEndpoints();
+        cacheable.Map(app);
 
         await app.StartAsync(ct);
-        return new TestUpstreamServer(app, traces, requests, BoundPort(app), https);
+        return new TestUpstreamServer(app, traces, requests, cacheable, BoundPort(app), https);
     }
 
     private static void MapEndpoints(WebApplication app)

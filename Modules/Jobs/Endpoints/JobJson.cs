@@ -84,6 +84,7 @@ internal static class JobJson
         w.WriteNumber("speed_upload", r.Info.SpeedUpload);
         w.WriteString("effective_url", Redaction.Url(r.EffectiveUrl));
         Nullable(w, "primary_ip", r.PrimaryIp);
+        if (r.Cache is not null) w.WriteString("cache", r.Cache);
         w.WriteEndObject();
     }
 

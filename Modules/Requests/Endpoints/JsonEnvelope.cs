@@ -220,6 +220,7 @@ internal static class JsonEnvelope
         w.WriteBoolean("is_binary", isBinary);
         TransferInfoJson.WriteTiming(w, info);
         TransferInfoJson.WriteMetadata(w, info, upstream);
+        if (upstream.CacheStatus is { } cache) w.WriteString("cache", cache);
         extra?.Invoke(w);
         w.WriteEndObject();
     }

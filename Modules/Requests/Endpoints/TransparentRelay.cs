@@ -41,6 +41,11 @@ internal static class TransparentRelay
             headers.Append(h.Name, ResponseHeaders.WritableValue(h.Value));
         }
         headers["X-Request-Id"] = requestId;
+        if (upstream.CacheStatus is { } cache)
+        {
+            headers["X-Cache"] = cache.ToUpperInvariant();
+            if (upstream.CacheAgeSeconds is { } age) headers["Age"] = age.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         if (!upstream.BodyDecoded && upstream.ContentLength is { } length)
         {
             if (!bodyless) response.ContentLength = length;

@@ -34,8 +34,12 @@ public sealed class UpstreamResponse : IAsyncDisposable
     public PipeReader Body { get; }
     /// <summary>Completes when libcurl finished the transfer (successfully or not). Never faults.</summary>
     public Task<TransferResult> Completion { get; }
-    /// <summary>Attempts made, 1 + retries.</summary>
+    /// <summary>Attempts made, 1 + retries (0 for a response served from the cache).</summary>
     public int Attempts { get; }
+    /// <summary>The response cache's verdict (hit, miss, stale, revalidated, bypass); null when caching is off.</summary>
+    public string? CacheStatus { get; internal set; }
+    /// <summary>Seconds the stored response has aged (RFC 9111 §4.2.3), for the Age header of a served entry.</summary>
+    public long? CacheAgeSeconds { get; internal init; }
 
     public string? ContentType => Headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value;
 

@@ -1,0 +1,252 @@
+// The response cache in front of the engine (ops.md §5; Modules/Cache). Every door calls IRequestExecutor, so
+// wrapping it here makes a hit answer REST, the bridge, jobs, schedules, links and the channel alike. The cache
+// is consulted where a transfer would start (lookup; collapsing of concurrent misses) and offered the response
+// where its head arrives (store decision; the body is teed to the store while it streams to the caller).
+//
+//   caller ──SendAsync──► lookup ─ hit/stale ──────────────► UpstreamResponse over the content file
+//                           │
+//                           ├─ revalidate ─► RequestExecutor + If-None-Match/If-Modified-Since ─ 304 ─► refreshed entry
+//                           │                                                                  └ other ─► as a miss
+//                           └─ miss ─► collapse (one leader per key; followers wait, then look up again)
+//                                        └─► RequestExecutor ─► head ─► BeginStore ─► tee: body → caller pipe + store
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using HoodyCurl.Cache;
+using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Requests.Model;
+using HoodyCurl.Requests.Security;
+using HoodyCurl.Requests.Validation;
+
+namespace HoodyCurl.Requests.Engine;
+
+internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cache, SsrfGuard guard, RequestsOptions options, TimeProvider clock)
+    : IRequestExecutor
+{
+    public const string NotCachedCode = "NOT_CACHED";
+
+    public ApiError? Precheck(CurlRequest request) => inner.Precheck(request);
+
+    public async Task<UpstreamResponse> SendAsync(CurlRequest request, ExecutionOptions execution, CancellationToken cancellationToken)
+    {
+        if (!cache.Enabled)
+        {
+            cache.CountBypass("cache_disabled");
+            return await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
+        }
+        var method = request.EffectiveMethod;
+        var url = IdnHost.ToAsciiUrl(request.Url);
+        if (method is not ("GET" or "HEAD"))
+        {
+            var response = await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
+            // RFC 9111 §4.4: a successful unsafe method invalidates the target URL's stored responses.
+            if (response.StatusCode < 400 && method is not ("OPTIONS" or "TRACE")) cache.Invalidate(url);
+            cache.CountBypass("method_not_cacheable");
+            return Mark(response, "bypass");
+        }
+        // Nothing is served from the cache for a request the engine would refuse (SSRF, header injection):
+        // the engine refuses it with its own answer, metrics and log line.
+        if (!Admissible(request, url)) return await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
+
+        var key = ToCacheRequest(request, method, url);
+        var lookup = await cache.LookupAsync(key, ct => CurrentAddresses(url, ct), cancellationToken).ConfigureAwait(false);
+        CollapseTicket? ticket = null;
+        if (lookup.Outcome == CacheOutcome.Miss && lookup.MayStore)
+        {
+            ticket = await cache.CollapseAsync(key, cancellationToken).ConfigureAwait(false);
+            if (!ticket.Leader)
+            {
+                // Another caller fetched this key meanwhile: its result is in the store if it was storable.
+                ticket = null;
+                lookup = await cache.LookupAsync(key, ct => CurrentAddresses(url, ct), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        try
+        {
+            switch (lookup.Outcome)
+            {
+                case CacheOutcome.Hit or CacheOutcome.Stale:
+                    if (Serve(lookup.Entry!, lookup.Outcome == CacheOutcome.Hit ? "hit" : "stale", request, url) is { } served) return served;
+                    break; // the body vanished or was corrupt (the entry is gone): fetch it
+                case CacheOutcome.Unsatisfiable:
+                    throw new ApiErrorException(new ApiError(504, NotCachedCode, "only-if-cached: the cache holds no usable response for this request"));
+                case CacheOutcome.Revalidate:
+                    var requestTime = clock.GetUtcNow();
+                    var conditional = request with { Headers = [.. request.Headers ?? [], .. lookup.ConditionalHeaders.Select(h => new HeaderEntry(h.Key, h.Value))] };
+                    var answer = await inner.SendAsync(conditional, execution, cancellationToken).ConfigureAwait(false);
+                    if (answer.StatusCode == 304)
+                    {
+                        var headers = Neutral(answer.Headers);
+                        await answer.DisposeAsync().ConfigureAwait(false);
+                        if (cache.Refresh(key, lookup.Entry!, headers, requestTime) is { } refreshed && Serve(refreshed, "revalidated", request, url) is { } served304)
+                            return served304;
+                        return Mark(await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false), "miss");
+                    }
+                    return Store(answer, key, lookup.MayStore, requestTime, "miss", null);
+                case CacheOutcome.Bypass:
+                    return Mark(await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false), "bypass");
+            }
+            var started = clock.GetUtcNow();
+            var fetched = await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
+            var stored = Store(fetched, key, lookup.MayStore, started, "miss", ticket);
+            ticket = null; // the tee releases it once the store is done
+            return stored;
+        }
+        finally
+        {
+            ticket?.Dispose();
+        }
+    }
+
+    private bool Admissible(CurlRequest request, string url)
+    {
+        try
+        {
+            RequestRules.CheckHeaderFields(request);
+        }
+        catch (ApiErrorException)
+        {
+            return false;
+        }
+        return guard.CheckUrl(url, out _).Allowed;
+    }
+
+    private static UpstreamResponse Mark(UpstreamResponse response, string status)
+    {
+        response.CacheStatus = status;
+        return response;
+    }
+
+    private static List<KeyValuePair<string, string>> Neutral(IReadOnlyList<HeaderEntry> headers) =>
+        headers.Select(h => new KeyValuePair<string, string>(h.Name, h.Value)).ToList();
+
+    /// <summary>The request as the cache sees it; fields that carry per-caller state name the skip reason (ops.md §5).</summary>
+    internal static CacheRequest ToCacheRequest(CurlRequest r, string method, string url)
+    {
+        var headers = new List<KeyValuePair<string, string>>();
+        if (r.Headers is { } given) headers.AddRange(given.Select(h => new KeyValuePair<string, string>(h.Name, h.Value)));
+        if (r.UserAgent is { } ua) headers.Add(new("User-Agent", ua));
+        if (r.Referer is { } referer) headers.Add(new("Referer", referer));
+        if (r.Compressed == true) headers.Add(new("Accept-Encoding", "(libcurl decoding)"));
+        string? state =
+            r.Cookie is not null ? "cookie" :
+            r.BearerToken is not null ? "bearer_token" :
+            r.SessionId is not null ? "session_id" :
+            r.Range is not null ? "range" :
+            r.AuthUser is not null || r.AuthPassword is not null ? "auth_credentials" :
+            r.Insecure == true || r.CertType is not null ? "non_default_security" :
+            r.HasBody ? "request_body" : null;
+        return new CacheRequest(method, url, headers) { CallerState = state };
+    }
+
+    /// <summary>The host's current resolve-and-pin set: the literal address, the --resolve entries, else DNS.</summary>
+    private async ValueTask<IReadOnlyList<string>> CurrentAddresses(string url, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return [];
+        var host = uri.IdnHost.Trim('[', ']');
+        if (IPAddress.TryParse(host, out var literal)) return [literal.ToString()];
+        var pinned = guard.ResolveEntries.Where(e => e.Host.Equals(host, StringComparison.OrdinalIgnoreCase) && e.Port == uri.Port)
+            .Select(e => e.Address.ToString()).ToList();
+        if (pinned.Count > 0) return pinned;
+        try
+        {
+            return (await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false)).Select(a => a.ToString()).ToList();
+        }
+        catch (SocketException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>A stored response as an UpstreamResponse whose body streams from the content file; null when it is gone.</summary>
+    private static UpstreamResponse? Serve(CachedResponse entry, string status, CurlRequest request, string url)
+    {
+        var head = request.EffectiveMethod == "HEAD";
+        Stream? body = null;
+        if (!head && entry.StatusCode is not (204 or 304))
+        {
+            body = entry.OpenBody();
+            if (body is null) return null;
+        }
+        var reader = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: 256 * 1024));
+        var headers = entry.Headers.Select(h => new HeaderEntry(h.Key, h.Value)).ToList();
+        var info = new TransferInfo
+        {
+            StatusCode = entry.StatusCode,
+            SizeDownload = body is null ? 0 : entry.Size,
+            ContentType = headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value,
+            EffectiveUrl = url,
+            PrimaryIp = entry.PinIp,
+        };
+        return new UpstreamResponse(entry.StatusCode, headers, url, false, reader, Task.FromResult(new TransferResult(null, info)), 0, static () => { })
+        {
+            CacheStatus = status,
+            CacheAgeSeconds = entry.AgeSeconds,
+        };
+    }
+
+    /// <summary>Offers a response to the store; when it is taken, the body is teed into it while it streams on.</summary>
+    private UpstreamResponse Store(UpstreamResponse response, CacheRequest key, bool mayStore, DateTimeOffset requestTime, string status, CollapseTicket? ticket)
+    {
+        var writer = mayStore ? cache.BeginStore(key, response.StatusCode, Neutral(response.Headers), response.BodyDecoded, requestTime) : null;
+        if (writer is null)
+        {
+            ticket?.Dispose();
+            return Mark(response, status);
+        }
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, useSynchronizationContext: false));
+        var completion = Task.Run(() => TeeAsync(response, writer, pipe.Writer, ticket));
+        return new UpstreamResponse(response.StatusCode, response.Headers, response.EffectiveUrl, response.BodyDecoded, pipe.Reader, completion,
+            response.Attempts, response.Abort) { CacheStatus = status };
+    }
+
+    private async Task<TransferResult> TeeAsync(UpstreamResponse response, ICacheWriter writer, PipeWriter caller, CollapseTicket? ticket)
+    {
+        Exception? failure = null;
+        var callerGone = false;
+        try
+        {
+            while (true)
+            {
+                var read = await response.Body.ReadAsync().ConfigureAwait(false);
+                foreach (var segment in read.Buffer)
+                {
+                    caller.Write(segment.Span);
+                    await writer.WriteAsync(segment, CancellationToken.None).ConfigureAwait(false);
+                }
+                response.Body.AdvanceTo(read.Buffer.End);
+                var flushed = await caller.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted)
+                {
+                    callerGone = true;
+                    break;
+                }
+                if (read.IsCompleted) break;
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        if (callerGone || failure is not null) response.Abort();
+        var result = await response.Completion.ConfigureAwait(false);
+        try
+        {
+            if (failure is null && !callerGone && result.Ok && writer.Active)
+                await writer.CommitAsync(options.Proxy is null ? result.Info.PrimaryIp : null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The store failed; the caller's answer does not depend on it.
+        }
+        finally
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+            ticket?.Dispose();
+        }
+        await caller.CompleteAsync(failure).ConfigureAwait(false);
+        await response.Body.CompleteAsync().ConfigureAwait(false);
+        return result;
+    }
+}
