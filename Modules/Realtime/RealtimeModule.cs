@@ -48,7 +48,8 @@ public sealed class RealtimeModule : IModule
             sp.GetRequiredService<HoodyCurl.Requests.IRequestExecutor>(), sp.GetRequiredService<HoodyCurl.Requests.RequestsOptions>(),
             sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseSettings>(), sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseCapacity>(),
             sp.GetRequiredService<RealtimeMetrics>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<HoodyCurl.Storage.IFileStore>()));
+            sp.GetRequiredService<HoodyCurl.Storage.IFileStore>(),
+            sp.GetService<HoodyCurl.Cache.IResponseCache>()?.Enabled == true));
         services.AddSingleton<Channel.ChannelEndpoint>();
     }
 

@@ -66,7 +66,7 @@ internal sealed class ChannelConnection
         Metrics.ChannelsOpen.Inc();
         using var onStop = stopping.Register(() => Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"));
         var token = _closed.Token;
-        _outbound.Writer.TryWrite(new Outbound(ChannelFrames.Hello(Guid.NewGuid().ToString(), _limits, _services.Sse.Enabled), false, null));
+        _outbound.Writer.TryWrite(new Outbound(ChannelFrames.Hello(Guid.NewGuid().ToString(), _limits, _services.Sse.Enabled, _services.CacheEnabled), false, null));
         var writer = WriteLoopAsync(token);
         var receiver = ReceiveLoopAsync(token);
         var idle = IdleLoopAsync(token);

@@ -22,7 +22,7 @@ internal static class ChannelFrames
         return output.WrittenSpan.ToArray();
     }
 
-    public static byte[] Hello(string connectionId, ChannelLimits limits, bool sse) => Write(w =>
+    public static byte[] Hello(string connectionId, ChannelLimits limits, bool sse, bool cache = false) => Write(w =>
     {
         w.WriteString("type", "hello");
         w.WriteNumber("version", 2);
@@ -40,7 +40,7 @@ internal static class ChannelFrames
         w.WriteStartObject("features");
         w.WriteBoolean("buffered", true);
         w.WriteBoolean("streaming", true);
-        w.WriteBoolean("cache", false); // no response cache in this build
+        w.WriteBoolean("cache", cache); // --cache-mode readonly/readwrite with a namespace
         w.WriteBoolean("outbound_pooling", true);
         w.WriteBoolean("sse", sse);
         w.WriteBoolean("binary_frames", limits.Binary);

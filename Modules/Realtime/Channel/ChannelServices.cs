@@ -7,4 +7,4 @@ namespace HoodyCurl.Realtime.Channel;
 
 internal sealed record ChannelServices(
     IRequestExecutor Executor, RequestsOptions Requests, SseSettings Sse, SseCapacity Capacity, RealtimeMetrics Metrics, TimeProvider Time,
-    HoodyCurl.Storage.IFileStore Files);
+    HoodyCurl.Storage.IFileStore Files, bool CacheEnabled = false);

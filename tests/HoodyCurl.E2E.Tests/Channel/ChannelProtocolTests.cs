@@ -23,6 +23,15 @@ public class ChannelProtocolTests
     }
 
     [Test]
+    public async Task Hello_says_cache_when_the_response_cache_is_on()
+    {
+        await using var sidecar = await Sidecar.StartAsync(HoodyCurl.E2E.Tests.Cache.CacheEnvironment.CacheFlags);
+        await using var text = await ChannelClient.ConnectAsync(sidecar.BaseUrl, "");
+        var hello = (await text.WaitAsync(f => f.Count >= 1))[0].Json!.Value;
+        await Assert.That(hello.GetProperty("features").GetProperty("cache").GetBoolean()).IsTrue();
+    }
+
+    [Test]
     public async Task Hello_comes_first_with_version_limits_and_features_and_ping_is_answered()
     {
         await using var sidecar = await Sidecar.StartAsync();
