@@ -20,6 +20,7 @@ internal static class Server
     public static async Task<int> RunAsync(ParseResult flags, IModule[] modules)
     {
         var settings = HostSettings.FromFlags(flags);
+        var maxBuffered = HoodyCurl.Kernel.Memory.BufferBudget.FromFlags(flags);
         var startedAt = DateTimeOffset.UtcNow;
 
         // Order matters (issue 15): every module's flags first (exit 2 on a bad value, whatever else is
@@ -63,6 +64,7 @@ internal static class Server
         var sse = HoodyCurl.Kernel.Sse.SseSettings.FromFlags(flags);
         builder.Services.AddSingleton(sse);
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Sse.SseCapacity(sse, metrics));
+        builder.Services.AddSingleton(new HoodyCurl.Kernel.Memory.BufferBudget(maxBuffered, metrics));
         builder.Services.AddHostedService<MemoryTrimmer>();
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 

@@ -3,6 +3,7 @@
 using System.Buffers;
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Memory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -134,10 +135,16 @@ public static class JobsEndpoints
         await WriteJobAsync(context, service, job, StatusCodes.Status202Accepted).ConfigureAwait(false);
     }
 
-    private static Task WriteJobAsync(HttpContext context, JobService service, JobRecord job, int status)
+    private static async Task WriteJobAsync(HttpContext context, JobService service, JobRecord job, int status)
     {
+        // An inline body is held twice: as read from its file, and in the answer, where each byte is a JSON
+        // number of up to four characters ("255,"). Both are reserved from --max-buffered-bytes first;
+        // when the budget is spent the caller gets 503 QUEUE_FULL with Retry-After.
+        using var lease = context.RequestServices.GetRequiredService<BufferBudget>().OpenLease();
+        if (job.Response is { BodyBytes: > 0 } stored && stored.BodyBytes <= service.Options.InlineBodyBytes)
+            lease.Grow(stored.BodyBytes * 5 + 1024);
         var inline = service.InlineBody(job);
-        return JsonResponse.WriteAsync(context, status, w => JobJson.WriteJob(w, job, inline));
+        await JsonResponse.WriteAsync(context, status, w => JobJson.WriteJob(w, job, inline)).ConfigureAwait(false);
     }
 
     internal static JobService Service(HttpContext context) => context.RequestServices.GetRequiredService<JobService>();
