@@ -46,7 +46,7 @@ public static class JobsEndpoints
                 throw new ApiErrorException(ApiError.Validation(
                     $"query parameter 'status' must be one of {string.Join(", ", JobStatus.All)}, got '{QueryValues.Printable(s)}'"));
         }
-        var result = service.List(new JobQuery
+        var (total, items) = service.ListLazily(new JobQuery
         {
             Page = page,
             Limit = limit,
@@ -54,13 +54,20 @@ public static class JobsEndpoints
             Name = QueryValues.Single(query, "name"),
             ScheduleId = QueryValues.Single(query, "schedule_id"),
         });
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
+        // Streamed from batched reads: without `limit` the list is every job in the table.
+        return JsonResponse.StreamAsync(context, StatusCodes.Status200OK, async (w, flush) =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
-            foreach (var item in result.Items) JobJson.WriteSummary(w, item);
+            var returned = 0;
+            foreach (var item in items)
+            {
+                JobJson.WriteSummary(w, item);
+                returned++;
+                await flush().ConfigureAwait(false);
+            }
             w.WriteEndArray();
-            Paging.WriteTail(w, result.Total, page, limit, result.Items.Count);
+            Paging.WriteTail(w, total, page, limit, returned);
             w.WriteEndObject();
         });
     }
