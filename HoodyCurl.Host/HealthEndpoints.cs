@@ -1,5 +1,7 @@
 // /health and /api/v1/curl/health: the platform's 9-field health object (contract rest.md §8) plus
-// readiness facts. Cheap: no I/O beyond /proc.
+// readiness facts: `ready` is true only once libcurl is initialised, the database opened and the job
+// workers and scheduler started (and until shutdown begins); `?ready=1` then answers 503 while not ready.
+// Cheap: no I/O beyond /proc.
 using System.Diagnostics;
 using System.Text.Json;
 using HoodyCurl.Kernel;
@@ -22,6 +24,7 @@ internal static class HealthEndpoints
         var pid = Environment.ProcessId;
         RequestDelegate handler = async context =>
         {
+            var ready = start.Ready.IsReady;
             using var buffer = new MemoryStream(512);
             using (var w = new Utf8JsonWriter(buffer))
             {
@@ -39,10 +42,13 @@ internal static class HealthEndpoints
                 w.WriteString("ip", settings?.Listen.Address.ToString() ?? "127.0.0.1");
                 w.WriteNull("userAgent");
                 w.WriteString("version", HoodyCurl.Requests.RequestsOptions.Version);
-                w.WriteBoolean("ready", true);
+                w.WriteBoolean("ready", ready);
                 w.WriteNumber("uptime_secs", (long)(DateTimeOffset.UtcNow - start.StartedAt).TotalSeconds);
                 w.WriteEndObject();
             }
+            // A readiness probe (?ready=1) gets 503 until the sidecar can serve, and again once it stops.
+            if (!ready && context.Request.Query["ready"] is { Count: > 0 } probe && probe[0] is "1" or "true")
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = buffer.Length;
             await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);

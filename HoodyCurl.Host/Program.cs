@@ -23,6 +23,7 @@ IModule[] modules =
 var root = new RootCommand("hoody-curl — an HTTP sidecar that executes requests through libcurl. Configured only by flags.");
 HostSettings.AddFlags(root);
 HoodyCurl.Kernel.Sse.SseSettings.AddFlags(root);
+HoodyCurl.Kernel.Memory.BufferBudget.AddFlags(root);
 foreach (var module in modules) module.AddFlags(root);
 
 var parsed = root.Parse(args);

@@ -20,6 +20,7 @@ internal static class Server
     public static async Task<int> RunAsync(ParseResult flags, IModule[] modules)
     {
         var settings = HostSettings.FromFlags(flags);
+        var maxBuffered = HoodyCurl.Kernel.Memory.BufferBudget.FromFlags(flags);
         var startedAt = DateTimeOffset.UtcNow;
 
         // Order matters (issue 15): every module's flags first (exit 2 on a bad value, whatever else is
@@ -59,16 +60,19 @@ internal static class Server
         ProcessMetrics.Register(metrics, startedAt);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton(new StartFacts(startedAt));
+        var start = new StartFacts(startedAt);
+        builder.Services.AddSingleton(start);
         var sse = HoodyCurl.Kernel.Sse.SseSettings.FromFlags(flags);
         builder.Services.AddSingleton(sse);
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Sse.SseCapacity(sse, metrics));
+        builder.Services.AddSingleton(new HoodyCurl.Kernel.Memory.BufferBudget(maxBuffered, metrics));
         builder.Services.AddHostedService<MemoryTrimmer>();
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
         using var storageLock = StorageLock.Acquire(settings.StorageDir);
         ServerPaths.Register(settings.StorageDir, "<storage-dir>");
         builder.Services.AddSingleton(OpenDatabase(settings.StorageDir));
+        start.Ready.DatabaseOpened();
 
         HoodyCurl.Requests.Engine.CurlRuntime.Preload(); // overlaps libcurl's load with the host's build
         var app = builder.Build();
@@ -90,6 +94,10 @@ internal static class Server
 
         // Start the engine before accepting traffic, so the first request pays no set-up.
         app.Services.GetRequiredService<IRequestExecutor>();
+        start.Ready.CurlInitialised();
+        // ApplicationStarted fires once every hosted service (job workers, scheduler) has started.
+        app.Lifetime.ApplicationStarted.Register(start.Ready.ServicesStarted);
+        app.Lifetime.ApplicationStopping.Register(start.Ready.Stopping);
         using var signals = new ShutdownSignals(app.Lifetime, log, settings.ShutdownTimeoutSecs,
             () => pipeline.InFlight, () => (long)((metrics.Find("hoody_curl_jobs_running") as Gauge)?.WithLabels().Value ?? 0));
         try
@@ -152,4 +160,24 @@ internal static class Server
     };
 }
 
-internal sealed record StartFacts(DateTimeOffset StartedAt);
+internal sealed record StartFacts(DateTimeOffset StartedAt)
+{
+    /// <summary>Readiness (issue 12 §3): each fact is set by the host once that part is up.</summary>
+    public Readiness Ready { get; } = new();
+}
+
+/// <summary>
+/// What /health reports as `ready`: libcurl initialised (the engine built), the database opened, the
+/// hosted services (job workers, scheduler, recovery) started, and shutdown not begun.
+/// </summary>
+internal sealed class Readiness
+{
+    private volatile bool _curl, _database, _started, _stopping;
+
+    public void CurlInitialised() => _curl = true;
+    public void DatabaseOpened() => _database = true;
+    public void ServicesStarted() => _started = true;
+    public void Stopping() => _stopping = true;
+
+    public bool IsReady => _curl && _database && _started && !_stopping;
+}

@@ -97,6 +97,9 @@ internal sealed class JobService : IJobService, IAsyncJobSubmitter
 
     public JobPage List(JobQuery query) => _store.List(query);
 
+    /// <summary>The total and the matching summaries, read in batches as they are enumerated.</summary>
+    public (long Total, IEnumerable<JobSummary> Items) ListLazily(JobQuery query) => _store.ListLazily(query);
+
     public async Task<JobRecord?> WaitAsync(string jobId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!Ids.IsUuid(jobId)) return null;

@@ -185,6 +185,85 @@ internal sealed class JobStore
         return new JobPage(items, total);
     }
 
+    /// <summary>
+    /// The total and the page's summaries read lazily, 100 rows per query (keyset on seq, newest first), so
+    /// a caller that writes each one as it comes holds one batch, never the whole table (issue 16 item 6,
+    /// issue 12 §3: a list without `limit` is every job).
+    /// </summary>
+    public (long Total, IEnumerable<JobSummary> Items) ListLazily(JobQuery query)
+    {
+        var (filter, bind) = Filter(query);
+        long total;
+        using (var connection = _database.Open())
+        using (var count = connection.CreateCommand())
+        {
+            count.CommandText = "SELECT count(*) FROM jobs" + (filter.Count == 0 ? "" : " WHERE " + string.Join(" AND ", filter));
+            bind(count);
+            total = (long)count.ExecuteScalar()!;
+        }
+        var offset = query.Limit is { } l ? (long)(query.Page - 1) * l : 0L;
+        return (total, SummaryBatches(filter, bind, offset, query.Limit ?? long.MaxValue));
+    }
+
+    private static (List<string> Where, Action<SqliteCommand> Bind) Filter(JobQuery query)
+    {
+        var where = new List<string>();
+        var values = new List<(string, object)>();
+        if (query.Statuses.Count > 0)
+        {
+            var names = new List<string>();
+            for (var i = 0; i < query.Statuses.Count; i++)
+            {
+                names.Add("$s" + i.ToString(CultureInfo.InvariantCulture));
+                values.Add((names[^1], query.Statuses[i]));
+            }
+            where.Add($"status IN ({string.Join(", ", names)})");
+        }
+        if (query.Name is not null) { where.Add("name = $name"); values.Add(("$name", query.Name)); }
+        if (query.ScheduleId is not null) { where.Add("schedule_id = $schedule"); values.Add(("$schedule", query.ScheduleId)); }
+        return (where, command => { foreach (var (name, value) in values) command.Parameters.AddWithValue(name, value); });
+    }
+
+    private IEnumerable<JobSummary> SummaryBatches(List<string> filter, Action<SqliteCommand> bind, long offset, long wanted)
+    {
+        const int batch = 100;
+        long beforeSeq = long.MaxValue, sent = 0;
+        var first = true;
+        while (sent < wanted)
+        {
+            var rows = new List<(long Seq, JobSummary Summary)>(batch);
+            using (var connection = _database.Open())
+            using (var select = connection.CreateCommand())
+            {
+                // The first query skips the page's offset; the next ones continue below the last seq seen.
+                var where = new List<string>(filter);
+                if (!first) where.Add("seq < $before");
+                select.CommandText = "SELECT id, name, method, url, status, created_at, completed_at, progress, schedule_id, seq FROM jobs"
+                    + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))
+                    + " ORDER BY seq DESC LIMIT $limit" + (first ? " OFFSET $offset" : "");
+                bind(select);
+                select.Parameters.AddWithValue("$limit", Math.Min(batch, wanted - sent));
+                if (first) select.Parameters.AddWithValue("$offset", offset);
+                else select.Parameters.AddWithValue("$before", beforeSeq);
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                {
+                    rows.Add((reader.GetInt64(9), new JobSummary(
+                        reader.GetString(0), NullableString(reader, 1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                        Time(reader.GetString(5)), NullableTime(reader, 6), reader.GetDouble(7), NullableString(reader, 8))));
+                }
+            }
+            first = false;
+            foreach (var (seq, summary) in rows)
+            {
+                beforeSeq = seq;
+                sent++;
+                yield return summary;
+            }
+            if (rows.Count < batch) yield break;
+        }
+    }
+
     /// <summary>pending → running. Returns the running job, or null when it was no longer pending.</summary>
     public JobRecord? TryStart(string id)
     {

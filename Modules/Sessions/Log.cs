@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "removed {Count} expired session tombstones")]
     public static partial void TombstonesPurged(ILogger logger, int count);
 
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "removed {Count} sessions unused for more than {Days} days (--session-idle-days)")]
+    public static partial void IdleSwept(ILogger logger, int count, int days);
+
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "session {SessionId}: storing the jar failed; it keeps its previous cookies")]
     public static partial void JarStoreFailed(ILogger logger, string sessionId, Exception exception);
 }

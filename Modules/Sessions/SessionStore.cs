@@ -70,6 +70,10 @@ internal sealed partial class SessionStore : ISessionStore
 
     public static ApiError Tombstoned(string id) => ApiError.NotFound(ErrorCodes.SessionNotFound, $"Session not found: {id} (tombstoned)");
 
+    /// <summary>--max-sessions reached: a new session id is refused; existing sessions keep working.</summary>
+    public ApiError TooMany() => new(503, ErrorCodes.TooManySessions,
+        $"too many sessions ({_options.MaxSessions}, --max-sessions); delete unused sessions (DELETE /api/v1/curl/sessions/{{id}}) or reuse one");
+
     public static ApiError NotFound(string id) => ApiError.NotFound(ErrorCodes.SessionNotFound, $"Session not found: {id}");
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -146,6 +150,12 @@ internal sealed partial class SessionStore : ISessionStore
         using var transaction = connection.BeginTransaction();
         if (ReadCookies(connection, transaction, sessionId) is { } raced) return Live(raced, now);
         if (IsTombstoned(connection, transaction, sessionId, now)) throw new ApiErrorException(Tombstoned(sessionId));
+        using (var count = connection.CreateCommand())
+        {
+            count.Transaction = transaction;
+            count.CommandText = "SELECT COUNT(*) FROM sessions";
+            if ((long)count.ExecuteScalar()! >= _options.MaxSessions) throw new ApiErrorException(TooMany());
+        }
         Execute(connection, transaction, "DELETE FROM session_tombstones WHERE id = $id", ("$id", sessionId));
         Execute(connection, transaction, "INSERT INTO sessions (id, created_ms, used_ms, cookies) VALUES ($id, $now, $now, '')",
             ("$id", sessionId), ("$now", now));
@@ -285,6 +295,34 @@ internal sealed partial class SessionStore : ISessionStore
         transaction.Commit();
         Log.SessionDeleted(_log, sessionId, _options.TombstoneSecs);
         return DeleteOutcome.Deleted;
+    }
+
+    /// <summary>
+    /// --session-idle-days: removes the sessions whose last use is older than that (no tombstone: the id
+    /// may be created again). Sessions held by a request right now are kept. Returns how many went.
+    /// </summary>
+    public int SweepIdle()
+    {
+        if (_options.IdleDays <= 0) return 0;
+        var cutoff = NowMs - _options.IdleDays * 86_400_000L;
+        var idle = new List<string>();
+        using var connection = _database.Open();
+        using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT id FROM sessions WHERE used_ms < $cutoff";
+            select.Parameters.AddWithValue("$cutoff", cutoff);
+            using var reader = select.ExecuteReader();
+            while (reader.Read()) idle.Add(reader.GetString(0));
+        }
+        var removed = 0;
+        foreach (var id in idle)
+        {
+            lock (_gatesLock)
+                if (_gates.ContainsKey(id)) continue;
+            removed += Execute(connection, null, "DELETE FROM sessions WHERE id = $id AND used_ms < $cutoff", ("$id", id), ("$cutoff", cutoff));
+        }
+        if (removed > 0) Log.IdleSwept(_log, removed, _options.IdleDays);
+        return removed;
     }
 
     /// <summary>Removes tombstones that have expired (they are ignored anyway; this keeps the table small).</summary>

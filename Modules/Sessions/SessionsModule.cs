@@ -20,6 +20,8 @@ public sealed class SessionsModule : IModule
 
     private Option<int>? _tombstoneSecs;
     private Option<int>? _maxCookies;
+    private Option<int>? _maxSessions;
+    private Option<int>? _idleDays;
 
     public void AddFlags(Command command)
     {
@@ -28,6 +30,10 @@ public sealed class SessionsModule : IModule
             Defaults.TombstoneSecs);
         _maxCookies = FlagReader.Define(command, "--session-max-cookies",
             "Most cookies kept per session; beyond it those expiring first are dropped", Defaults.MaxCookies);
+        _maxSessions = FlagReader.Define(command, "--max-sessions",
+            "Most sessions stored at once; creating one more answers 503 TOO_MANY_SESSIONS", Defaults.MaxSessions);
+        _idleDays = FlagReader.Define(command, "--session-idle-days",
+            "Days a session may stay unused before an hourly sweep removes it; 0 keeps sessions until deleted", Defaults.IdleDays);
     }
 
     public void AddServices(IServiceCollection services, ParseResult flags)
@@ -37,6 +43,8 @@ public sealed class SessionsModule : IModule
         {
             TombstoneSecs = FlagReader.NonNegative(flags, _tombstoneSecs),
             MaxCookies = FlagReader.Positive(flags, _maxCookies!),
+            MaxSessions = FlagReader.Positive(flags, _maxSessions!),
+            IdleDays = FlagReader.NonNegative(flags, _idleDays!),
         };
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
@@ -47,9 +55,32 @@ public sealed class SessionsModule : IModule
         services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<SessionStore>());
         // Run the migrations and the tombstone clean-up at start-up, not on the first request.
         services.AddSingleton<IHostedService>(sp => new StartUp(() => sp.GetRequiredService<SessionStore>()));
+        if (options.IdleDays > 0)
+            services.AddSingleton<IHostedService>(sp => new IdleSweep(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<TimeProvider>()));
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapSessions();
+
+    /// <summary>--session-idle-days: removes sessions unused for longer, at start-up and every hour.</summary>
+    private sealed class IdleSweep(SessionStore store, TimeProvider time) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+            do
+            {
+                try
+                {
+                    store.SweepIdle();
+                }
+                catch (Microsoft.Data.Sqlite.SqliteException)
+                {
+                    // A busy or failing database: the next sweep tries again.
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+    }
 
     private sealed class StartUp(Func<object> touch) : IHostedService
     {

@@ -16,4 +16,16 @@ public sealed record SessionsOptions
     /// are dropped (cookies without an expiry count as expiring last). Default 1000.
     /// </summary>
     public int MaxCookies { get; init; } = 1000;
+
+    /// <summary>
+    /// Most sessions stored at once (`--max-sessions`). Creating one more answers 503 TOO_MANY_SESSIONS
+    /// (existing sessions keep working). Default 10,000.
+    /// </summary>
+    public int MaxSessions { get; init; } = 10_000;
+
+    /// <summary>
+    /// Days a session may stay unused before a periodic sweep removes it (`--session-idle-days`); 0 (the
+    /// default) keeps sessions until deleted.
+    /// </summary>
+    public int IdleDays { get; init; }
 }

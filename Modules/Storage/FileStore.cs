@@ -248,6 +248,9 @@ internal sealed class FileStore : IFileStore
 
     public (List<IndexEntry> Items, long Total) List(int page, int? limit) => _index.List(page, limit);
 
+    /// <summary>The total and the page's entries, read in batches as they are enumerated.</summary>
+    internal (long Total, IEnumerable<IndexEntry> Items) ListLazily(int page, int? limit) => _index.ListLazily(page, limit);
+
     /// <summary>
     /// Opens the stored file at <paramref name="path"/> (already checked by StoragePaths) for reading;
     /// null when it is not stored, or does not resolve to exactly its place in the root.

@@ -171,6 +171,61 @@ internal sealed class StorageIndex
         return (items, total);
     }
 
+    /// <summary>
+    /// The total and the page's entries read lazily, 100 rows per query (keyset on path), so a caller that
+    /// writes each one as it comes holds one batch, never the whole index (issue 16 item 6).
+    /// </summary>
+    public (long Total, IEnumerable<IndexEntry> Items) ListLazily(int page, int? limit)
+    {
+        long total;
+        using (var connection = _database.Open())
+        using (var count = connection.CreateCommand())
+        {
+            count.CommandText = "SELECT COUNT(*) FROM storage_paths p JOIN storage_files f ON f.id = p.file_id WHERE f.state = 'ready'";
+            total = (long)count.ExecuteScalar()!;
+        }
+        return (total, EntryBatches(limit is { } l ? (long)(page - 1) * l : 0L, limit ?? long.MaxValue));
+    }
+
+    private IEnumerable<IndexEntry> EntryBatches(long offset, long wanted)
+    {
+        const int batch = 100;
+        string? afterPath = null;
+        long sent = 0;
+        while (sent < wanted)
+        {
+            var rows = new List<IndexEntry>(batch);
+            using (var connection = _database.Open())
+            using (var select = connection.CreateCommand())
+            {
+                // The first query skips the page's offset; the next ones continue after the last path seen.
+                select.CommandText = $"""
+                    SELECT p.path, f.id, f.url, f.size, f.created_ms
+                    FROM storage_paths p JOIN storage_files f ON f.id = p.file_id
+                    WHERE f.state = 'ready'{(afterPath is null ? "" : " AND p.path > $after")}
+                    ORDER BY p.path
+                    LIMIT $limit{(afterPath is null ? " OFFSET $offset" : "")}
+                    """;
+                select.Parameters.AddWithValue("$limit", Math.Min(batch, wanted - sent));
+                if (afterPath is null) select.Parameters.AddWithValue("$offset", offset);
+                else select.Parameters.AddWithValue("$after", afterPath);
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                {
+                    rows.Add(new IndexEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+                }
+            }
+            foreach (var row in rows)
+            {
+                afterPath = row.Path;
+                sent++;
+                yield return row;
+            }
+            if (rows.Count < batch) yield break;
+        }
+    }
+
     private static IndexedFile? Find(SqliteConnection connection, SqliteTransaction? transaction, string path)
     {
         using var command = connection.CreateCommand();

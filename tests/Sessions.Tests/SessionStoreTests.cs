@@ -9,6 +9,47 @@ namespace HoodyCurl.Sessions.Tests;
 
 public class SessionStoreTests
 {
+
+    [Test]
+    public async Task A_new_session_beyond_max_sessions_is_refused_and_existing_ones_keep_working()
+    {
+        using var dir = new TempDir();
+        var store = Open(dir.Path, new ManualTime(Start), new SessionsOptions { MaxSessions = 2 });
+        (await store.AcquireAsync("a", CancellationToken.None)).Dispose();
+        (await store.AcquireAsync("b", CancellationToken.None)).Dispose();
+        var refused = await Assert.ThrowsAsync<ApiErrorException>(() => store.AcquireAsync("c", CancellationToken.None));
+        await Assert.That(refused!.Error.Status).IsEqualTo(503);
+        await Assert.That(refused.Error.Code).IsEqualTo(ErrorCodes.TooManySessions);
+        await Assert.That(refused.Error.Message).Contains("--max-sessions");
+        (await store.AcquireAsync("a", CancellationToken.None)).Dispose(); // existing: still served
+        await Assert.That(store.Get("c", out _)).IsNull();
+        await Assert.That(store.GateCount).IsEqualTo(0);
+        store.Delete("b");
+        (await store.AcquireAsync("c", CancellationToken.None)).Dispose(); // room again after a delete
+        await Assert.That(store.Get("c", out _)).IsNotNull();
+    }
+
+    [Test]
+    public async Task The_idle_sweep_removes_only_sessions_unused_for_longer_than_the_limit_and_not_held_ones()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTime(Start);
+        var store = Open(dir.Path, time, new SessionsOptions { IdleDays = 2 });
+        (await store.AcquireAsync("old", CancellationToken.None)).Dispose();
+        (await store.AcquireAsync("held", CancellationToken.None)).Dispose();
+        time.Advance(TimeSpan.FromDays(1));
+        (await store.AcquireAsync("recent", CancellationToken.None)).Dispose();
+        await Assert.That(store.SweepIdle()).IsEqualTo(0); // nothing is two days idle yet
+        time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        using (await store.AcquireAsync("held", CancellationToken.None))
+            await Assert.That(store.SweepIdle()).IsEqualTo(1);
+        await Assert.That(store.Get("old", out var tombstoned)).IsNull();
+        await Assert.That(tombstoned).IsFalse(); // swept, not deleted by a caller: the id can come back
+        await Assert.That(store.Get("held", out _)).IsNotNull();
+        await Assert.That(store.Get("recent", out _)).IsNotNull();
+        time.Advance(TimeSpan.FromDays(2));
+        await Assert.That(store.SweepIdle()).IsEqualTo(2);
+    }
     private static readonly DateTimeOffset Start = new(2026, 1, 15, 10, 0, 0, TimeSpan.Zero);
 
     private static SessionStore Open(string dir, ManualTime time, SessionsOptions? options = null) =>

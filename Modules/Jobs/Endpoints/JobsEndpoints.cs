@@ -3,6 +3,7 @@
 using System.Buffers;
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Memory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -45,7 +46,7 @@ public static class JobsEndpoints
                 throw new ApiErrorException(ApiError.Validation(
                     $"query parameter 'status' must be one of {string.Join(", ", JobStatus.All)}, got '{QueryValues.Printable(s)}'"));
         }
-        var result = service.List(new JobQuery
+        var (total, items) = service.ListLazily(new JobQuery
         {
             Page = page,
             Limit = limit,
@@ -53,13 +54,20 @@ public static class JobsEndpoints
             Name = QueryValues.Single(query, "name"),
             ScheduleId = QueryValues.Single(query, "schedule_id"),
         });
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
+        // Streamed from batched reads: without `limit` the list is every job in the table.
+        return JsonResponse.StreamAsync(context, StatusCodes.Status200OK, async (w, flush) =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
-            foreach (var item in result.Items) JobJson.WriteSummary(w, item);
+            var returned = 0;
+            foreach (var item in items)
+            {
+                JobJson.WriteSummary(w, item);
+                returned++;
+                await flush().ConfigureAwait(false);
+            }
             w.WriteEndArray();
-            Paging.WriteTail(w, result.Total, page, limit, result.Items.Count);
+            Paging.WriteTail(w, total, page, limit, returned);
             w.WriteEndObject();
         });
     }
@@ -134,10 +142,16 @@ public static class JobsEndpoints
         await WriteJobAsync(context, service, job, StatusCodes.Status202Accepted).ConfigureAwait(false);
     }
 
-    private static Task WriteJobAsync(HttpContext context, JobService service, JobRecord job, int status)
+    private static async Task WriteJobAsync(HttpContext context, JobService service, JobRecord job, int status)
     {
+        // An inline body is held twice: as read from its file, and in the answer, where each byte is a JSON
+        // number of up to four characters ("255,"). Both are reserved from --max-buffered-bytes first;
+        // when the budget is spent the caller gets 503 QUEUE_FULL with Retry-After.
+        using var lease = context.RequestServices.GetRequiredService<BufferBudget>().OpenLease();
+        if (job.Response is { BodyBytes: > 0 } stored && stored.BodyBytes <= service.Options.InlineBodyBytes)
+            lease.Grow(stored.BodyBytes * 5 + 1024);
         var inline = service.InlineBody(job);
-        return JsonResponse.WriteAsync(context, status, w => JobJson.WriteJob(w, job, inline));
+        await JsonResponse.WriteAsync(context, status, w => JobJson.WriteJob(w, job, inline)).ConfigureAwait(false);
     }
 
     internal static JobService Service(HttpContext context) => context.RequestServices.GetRequiredService<JobService>();

@@ -24,4 +24,5 @@ public static class ErrorCodes
     public const string FileNotFound = "FILE_NOT_FOUND";
     public const string InvalidCron = "INVALID_CRON";
     public const string SseCapacity = "SSE_CAPACITY";
+    public const string TooManySessions = "TOO_MANY_SESSIONS";
 }

@@ -1,11 +1,13 @@
 // json mode: the whole upstream response in one flat JSON object with the SDK field set
 // (decisions D1, D4; rest.md §3.5a). The body is buffered within --max-response-buffer-bytes, and the
-// answer streamed; a body that is not printable UTF-8 text is sent as base64 with is_binary.
+// answer streamed; a body that is not printable UTF-8 text is sent as base64 with is_binary. The chunks
+// are reserved from the process-wide --max-buffered-bytes budget as they are rented.
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Memory;
 using HoodyCurl.Requests.Model;
 using Microsoft.AspNetCore.Http;
 
@@ -27,13 +29,15 @@ internal static class JsonEnvelope
     /// had become a 377 MB answer built in one buffer).
     /// </summary>
     public static async Task WriteAsync(HttpContext context, UpstreamResponse upstream, string requestId, long limit,
-        CancellationToken waitToken, Func<ApiError> waitLimit)
+        BufferBudget budget, CancellationToken waitToken, Func<ApiError> waitLimit)
     {
         var chunks = new List<byte[]>();
         long length = 0;
+        using var lease = budget.OpenLease();
         try
         {
             var tooLarge = false;
+            var overBudget = false;
             try
             {
                 while (true)
@@ -42,6 +46,15 @@ internal static class JsonEnvelope
                     if (length + read.Buffer.Length > limit)
                     {
                         tooLarge = true;
+                        upstream.Abort();
+                        break;
+                    }
+                    // Every chunk this read will rent is reserved from --max-buffered-bytes first: when the
+                    // process-wide budget is spent the call is refused (503 QUEUE_FULL), not the process killed.
+                    var needed = ChunksFor(length + read.Buffer.Length) * (long)ChunkBytes - lease.Held;
+                    if (needed > 0 && !lease.TryGrow(needed))
+                    {
+                        overBudget = true;
                         upstream.Abort();
                         break;
                     }
@@ -65,6 +78,7 @@ internal static class JsonEnvelope
                 // The transfer failed mid-body: the completion carries the real error (timeout, reset, …).
             }
             if (tooLarge) throw TooLarge(limit, "body");
+            if (overBudget) throw new ApiErrorException(budget.Exhausted());
 
             var result = await upstream.Completion.ConfigureAwait(false);
             if (result.Error is { } transferError) throw new ApiErrorException(transferError);
@@ -107,6 +121,8 @@ internal static class JsonEnvelope
 
     private static ApiErrorException TooLarge(long limit, string what) => new(new ApiError(502, ErrorCodes.ResponseTooLarge,
         $"the upstream {what} is larger than --max-response-buffer-bytes ({limit} bytes); use response=transparent, save or mode=async"));
+
+    private static long ChunksFor(long bytes) => (bytes + ChunkBytes - 1) / ChunkBytes;
 
     private static void Append(List<byte[]> chunks, ref long length, ReadOnlySpan<byte> data)
     {

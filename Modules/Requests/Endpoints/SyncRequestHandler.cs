@@ -18,7 +18,7 @@ namespace HoodyCurl.Requests.Endpoints;
 
 internal sealed class SyncRequestHandler(
     IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, ISessionStore sessions, IFileStore files,
-    IServiceProvider services, SsePassthrough sse, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger) : IRequestDispatcher
+    IServiceProvider services, SsePassthrough sse, HoodyCurl.Kernel.Memory.BufferBudget budget, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger) : IRequestDispatcher
 {
     private int _inFlight;
 
@@ -164,7 +164,7 @@ internal sealed class SyncRequestHandler(
             }
             else
             {
-                await JsonEnvelope.WriteAsync(context, response, requestId, options.MaxResponseBufferBytes, wait.Token, WaitLimit).ConfigureAwait(false);
+                await JsonEnvelope.WriteAsync(context, response, requestId, options.MaxResponseBufferBytes, budget, wait.Token, WaitLimit).ConfigureAwait(false);
             }
         }
     }

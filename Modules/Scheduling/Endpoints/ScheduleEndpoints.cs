@@ -58,11 +58,16 @@ public static class ScheduleEndpoints
     {
         var (page, limit) = Paging.Read(context.Request.Query);
         var result = Service(context).List(page, limit);
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
+        // The rows are bounded by --max-schedules; the answer is streamed so it is never held whole as well.
+        return JsonResponse.StreamAsync(context, StatusCodes.Status200OK, async (w, flush) =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
-            foreach (var item in result.Items) ScheduleJson.Write(w, item, withScheduleId: false);
+            foreach (var item in result.Items)
+            {
+                ScheduleJson.Write(w, item, withScheduleId: false);
+                await flush().ConfigureAwait(false);
+            }
             w.WriteEndArray();
             Paging.WriteTail(w, result.Total, page, limit, result.Items.Count);
             w.WriteEndObject();

@@ -34,11 +34,13 @@ public static class StorageEndpoints
     private static Task List(HttpContext context)
     {
         var (page, limit) = Paging.Read(context.Request.Query);
-        var (items, total) = Store(context).List(page, limit);
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
+        var (total, items) = Store(context).ListLazily(page, limit);
+        // Streamed from batched reads: without `limit` the list is every stored path.
+        return JsonResponse.StreamAsync(context, StatusCodes.Status200OK, async (w, flush) =>
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
+            var returned = 0;
             foreach (var item in items)
             {
                 w.WriteStartObject();
@@ -48,9 +50,11 @@ public static class StorageEndpoints
                 w.WriteString("job_id", item.Id);
                 w.WriteString("url", item.Url);
                 w.WriteEndObject();
+                returned++;
+                await flush().ConfigureAwait(false);
             }
             w.WriteEndArray();
-            Paging.WriteTail(w, total, page, limit, items.Count);
+            Paging.WriteTail(w, total, page, limit, returned);
             w.WriteEndObject();
         });
     }
