@@ -42,7 +42,12 @@ public class ChannelLimitsTests
         await Assert.That(two[1].Json!.Value.GetProperty("error_type").GetString()).IsEqualTo("sse_capacity");
         await ch.SendAsync("{\"type\":\"request.cancel\",\"stream_id\":1}");
         await Assert.That((await ch.WaitStreamAsync(1))[^1].Type).IsEqualTo("cancelled");
+        // The permit is released when the cancelled stream's task ends, just after its `cancelled` frame: wait for it.
         var metrics = await sidecar.Client.GetStringAsync("/metrics");
+        for (var deadline = DateTime.UtcNow.AddSeconds(10);
+             !metrics.Contains("hoody_curl_sse_streams_open{kind=\"channel\"} 0", StringComparison.Ordinal) && DateTime.UtcNow < deadline;
+             metrics = await sidecar.Client.GetStringAsync("/metrics"))
+            await Task.Delay(20);
         await Assert.That(metrics).Contains("hoody_curl_sse_streams_open{kind=\"channel\"} 0");
     }
 

@@ -224,7 +224,12 @@ public class ChannelProtocolTests
         await other.CloseAsync();
         await upstream.Trace(traceA).Aborted.WaitAsync(TimeSpan.FromSeconds(10));
         await upstream.Trace(traceB).Aborted.WaitAsync(TimeSpan.FromSeconds(10));
+        // The outcome is counted when the stream's task ends, just after the upstream saw the abort: wait for it.
         var metrics = await sidecar.Client.GetStringAsync("/metrics");
+        for (var deadline = DateTime.UtcNow.AddSeconds(10);
+             JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_streams_total{outcome=\"cancelled\"}") < 1 && DateTime.UtcNow < deadline;
+             metrics = await sidecar.Client.GetStringAsync("/metrics"))
+            await Task.Delay(20);
         await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_streams_total{outcome=\"cancelled\"}")).IsEqualTo(1);
     }
 
