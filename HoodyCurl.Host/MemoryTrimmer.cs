@@ -47,7 +47,7 @@ internal sealed partial class MemoryTrimmer : BackgroundService
     internal static void Trim()
     {
         // Pooled SQLite connections each keep a page cache of up to 2 MiB; idle, they are only memory.
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        HoodyCurl.Kernel.Db.Database.ClearPools();
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (OperatingSystem.IsLinux())

@@ -151,24 +151,7 @@ internal sealed class LinkStore
     /// <summary>Newest first (creation order, decisions D16); <paramref name="limit"/> null = all.</summary>
     public LinkPage List(int page, int? limit)
     {
-        using var connection = _database.Open();
-        using var transaction = connection.BeginTransaction(deferred: true); // one snapshot for count + page
-        using var count = connection.CreateCommand();
-        count.Transaction = transaction;
-        count.CommandText = "SELECT count(*) FROM links";
-        var total = (long)count.ExecuteScalar()!;
-        using var select = connection.CreateCommand();
-        select.Transaction = transaction;
-        select.CommandText = $"SELECT {Columns} FROM links ORDER BY seq DESC LIMIT $limit OFFSET $offset";
-        var size = limit ?? int.MaxValue;
-        select.Parameters.AddWithValue("$limit", (long)size);
-        select.Parameters.AddWithValue("$offset", (long)(page - 1) * size);
-        var items = new List<LinkRecord>();
-        using (var reader = select.ExecuteReader())
-        {
-            while (reader.Read()) items.Add(Read(reader));
-        }
-        transaction.Commit();
+        var (items, total) = _database.NewestFirst("links", Columns, page, limit, Read);
         return new LinkPage(items, total);
     }
 

@@ -179,6 +179,33 @@ public sealed class Database
         return string.Join('\n', lines);
     }
 
+    /// <summary>
+    /// One page of <paramref name="table"/>, newest first by its <c>seq</c> column (decisions D16), and the table's
+    /// row count, read in one snapshot. <paramref name="limit"/> null = every row.
+    /// </summary>
+    public (List<T> Items, long Total) NewestFirst<T>(string table, string columns, int page, int? limit, Func<SqliteDataReader, T> read)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: true); // one snapshot for count + page
+        using var count = connection.CreateCommand();
+        count.Transaction = transaction;
+        count.CommandText = $"SELECT count(*) FROM {table}";
+        var total = (long)count.ExecuteScalar()!;
+        using var select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = $"SELECT {columns} FROM {table} ORDER BY seq DESC LIMIT $limit OFFSET $offset";
+        var size = limit ?? int.MaxValue;
+        select.Parameters.AddWithValue("$limit", (long)size);
+        select.Parameters.AddWithValue("$offset", (long)(page - 1) * size);
+        var items = new List<T>();
+        using (var reader = select.ExecuteReader())
+        {
+            while (reader.Read()) items.Add(read(reader));
+        }
+        transaction.Commit();
+        return (items, total);
+    }
+
     /// <summary>Closes the pooled native handles (tests that delete the folder; shutdown).</summary>
     public static void ClearPools() => SqliteConnection.ClearAllPools();
 
