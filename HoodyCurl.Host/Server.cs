@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace HoodyCurl.Host;
 
@@ -130,6 +131,10 @@ internal static class Server
         {
             logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         }
+        // The framework's formatters stay (registered above); its console provider is replaced by the batched writer.
+        var formatter = settings.LogFormat == "json" ? ConsoleFormatterNames.Json : ConsoleFormatterNames.Simple;
+        logging.ClearProviders();
+        logging.Services.AddSingleton<ILoggerProvider>(sp => new BatchedConsoleLoggerProvider(sp.GetServices<ConsoleFormatter>(), formatter));
         // --log-level governs every category. The framework's own chatter (one line per request, the
         // lifetime's banner) starts at warning; the sidecar writes its own start-up and stop lines.
         var level = ParseLevel(settings.LogLevel);

@@ -14,7 +14,7 @@ namespace HoodyCurl.Requests;
 
 public sealed class RequestsModule : IModule
 {
-    private Option<int> _threads = null!, _perOrigin = null!, _global = null!, _defaultTimeout = null!, _asyncTimeout = null!,
+    private Option<int> _threads = null!, _perOrigin = null!, _global = null!, _connections = null!, _defaultTimeout = null!, _asyncTimeout = null!,
         _maxTimeout = null!, _syncWait = null!, _maxSync = null!, _urlLength = null!, _headerCount = null!, _headerBytes = null!, _jsonDepth = null!;
     private Option<long> _maxBody = null!, _maxBuffer = null!, _responseHeaderBytes = null!;
     private Option<int> _responseHeaderCount = null!;
@@ -28,6 +28,7 @@ public sealed class RequestsModule : IModule
         _threads = FlagReader.Define(command, "--transfer-threads", "Transfer threads, each driving one curl_multi; 0 means one per core", 0);
         _perOrigin = FlagReader.Define(command, "--pool-per-origin", "Idle libcurl handles kept per origin", d.PoolPerOrigin);
         _global = FlagReader.Define(command, "--pool-global", "Idle libcurl handles kept in all", d.PoolGlobal);
+        _connections = FlagReader.Define(command, "--pool-connections", "Upstream connections each transfer thread keeps open for reuse (grows with the transfers running at once)", d.PoolConnections);
         _maxBody = FlagReader.Define(command, "--max-request-body-bytes", "Largest accepted request body, in bytes (413 beyond)", d.MaxRequestBodyBytes);
         _maxBuffer = FlagReader.Define(command, "--max-response-buffer-bytes", "Largest upstream body buffered for response=json, in bytes (502 RESPONSE_TOO_LARGE beyond)", d.MaxResponseBufferBytes);
         _responseHeaderCount = FlagReader.Define(command, "--max-response-header-count", "Most header lines one upstream response may send (502 UPSTREAM_HEADERS_TOO_LARGE beyond)", d.MaxResponseHeaderCount);
@@ -64,6 +65,7 @@ public sealed class RequestsModule : IModule
             TransferThreads = threads == 0 ? Environment.ProcessorCount : threads,
             PoolPerOrigin = FlagReader.Positive(flags, _perOrigin),
             PoolGlobal = FlagReader.Positive(flags, _global),
+            PoolConnections = FlagReader.Positive(flags, _connections),
             MaxRequestBodyBytes = FlagReader.Positive(flags, _maxBody),
             MaxResponseBufferBytes = FlagReader.Positive(flags, _maxBuffer),
             MaxResponseHeaderCount = FlagReader.Positive(flags, _responseHeaderCount),
@@ -115,7 +117,8 @@ public sealed class RequestsModule : IModule
         services.AddSingleton(guard);
         services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<MetricsRegistry>()));
         services.AddSingleton<RequestExecutor>();
-        services.AddSingleton<IRequestExecutor>(sp => sp.GetService<HoodyCurl.Cache.IResponseCache>() is { } cache
+        // With the cache off (the default) the engine is called directly: one async layer less per request.
+        services.AddSingleton<IRequestExecutor>(sp => sp.GetService<HoodyCurl.Cache.IResponseCache>() is { Enabled: true } cache
             ? new CachingExecutor(sp.GetRequiredService<RequestExecutor>(), cache, guard, options, sp.GetService<TimeProvider>() ?? TimeProvider.System)
             : sp.GetRequiredService<RequestExecutor>());
         services.AddSingleton<SyncRequestHandler>();

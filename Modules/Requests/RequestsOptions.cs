@@ -14,6 +14,9 @@ public sealed record RequestsOptions
     public int PoolPerOrigin { get; init; } = 8;
     /// <summary>--pool-global: idle easy handles kept in all. Default 64.</summary>
     public int PoolGlobal { get; init; } = 64;
+    /// <summary>--pool-connections: upstream connections each transfer thread keeps open for reuse (at least; it
+    /// grows with the transfers running at once). Default 256.</summary>
+    public int PoolConnections { get; init; } = 256;
     /// <summary>--max-request-body-bytes: largest accepted request body. Default 16 MiB.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
     /// <summary>--max-response-buffer-bytes: largest upstream body buffered for the json envelope. Default 64 MiB.</summary>

@@ -126,9 +126,9 @@ public sealed partial class StorageLock : IDisposable
 
     private static string Reason(Exception e) => e is UnauthorizedAccessException ? "permission denied" : e.Message;
 
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags, int mode);
 
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);
 }

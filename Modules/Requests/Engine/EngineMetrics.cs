@@ -26,10 +26,12 @@ internal sealed class EngineMetrics
         BytesDown = registry.Counter("hoody_curl_upstream_received_bytes_total", "Body bytes received from upstreams.");
         SyncRejected = registry.Counter("hoody_curl_sync_rejected_total", "Sync requests refused because --max-concurrent-sync was reached.");
         SyncInFlight = registry.Gauge("hoody_curl_sync_in_flight", "Sync requests in flight.");
+        ConnectionsOpened = registry.Counter("hoody_curl_upstream_connections_opened_total", "Upstream TCP connections opened (to the target or the --upstream-proxy); compare with hoody_curl_requests_total for connection reuse.");
         BackPressurePauses = registry.Counter("hoody_curl_transfer_pauses_total", "Transfers paused because their reader (caller, file, socket) fell a pipe's worth behind.");
     }
 
     public Counter BackPressurePauses { get; }
+    public Counter ConnectionsOpened { get; }
 
     public Counter PoolTakes { get; }
     public Counter PoolHits { get; }

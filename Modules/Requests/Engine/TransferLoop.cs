@@ -1,7 +1,10 @@
-// One transfer thread: owns a curl_multi handle and runs curl_multi_poll. Everything that touches a
-// libcurl handle happens here; other threads only Post commands and wake the loop with
-// curl_multi_wakeup. No thread blocks per request, so hundreds of concurrent streams cost no threads.
+// One transfer thread: owns a curl_multi handle and drives it with curl_multi_socket_action on its own
+// epoll set. Everything that touches a libcurl handle happens here; other threads only Post commands and
+// wake the loop through an eventfd. No thread blocks per request, so hundreds of concurrent streams cost
+// no threads, and a wakeup costs work only for the sockets that are ready (curl_multi_perform +
+// curl_multi_poll walked every handle and rebuilt a pollfd array on every turn; issue 13).
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Model;
@@ -16,8 +19,18 @@ internal readonly record struct LoopCommand(LoopCommandKind Kind, Transfer Trans
 
 internal sealed unsafe class TransferLoop : IDisposable
 {
+    private const int MaxEvents = 256;
+    /// <summary>Longest epoll wait when libcurl has no timer: the pool is trimmed at least this often.</summary>
+    private const int IdleWaitMs = 1000;
+
     private readonly ConcurrentQueue<LoopCommand> _commands = new();
     private readonly Dictionary<nint, Transfer> _active = [];
+    /// <summary>What epoll watches now, per socket.</summary>
+    private readonly Dictionary<int, uint> _watched = [];
+    /// <summary>What libcurl asked for since the last wait (0 = remove).</summary>
+    private readonly Dictionary<int, uint> _wanted = [];
+    private readonly List<Transfer> _headsToSignal = [];
+    private readonly List<Transfer> _toFlush = [];
     private readonly RequestsOptions _options;
     private readonly EngineMetrics _metrics;
     private readonly HandlePool _pool;
@@ -25,6 +38,14 @@ internal sealed unsafe class TransferLoop : IDisposable
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly nint _multi;
+    private readonly int _epoll;
+    private readonly int _wakeFd;
+    private GCHandle _self;
+    private long _maxConnects;
+    /// <summary>When libcurl wants curl_multi_socket_action(TIMEOUT) next (Environment.TickCount64 ms), or -1.</summary>
+    private long _timerDue = -1;
+    /// <summary>1 while a wakeup is pending: a Post then skips the eventfd write (the loop drains before it sleeps).</summary>
+    private int _wakePending;
     private volatile bool _stopping;
 
     internal EngineMetrics Metrics => _metrics;
@@ -37,9 +58,23 @@ internal sealed unsafe class TransferLoop : IDisposable
         _logger = logger;
         _pool = new HandlePool(options.PoolPerOrigin, options.PoolGlobal, metrics, budget);
         _multi = LibCurl.curl_multi_init();
-        // CURLMOPT_MAXCONNECTS is left at libcurl's default (four times the transfers added), so the
-        // connection cache grows with concurrency: a fixed small cache closed and re-opened upstream
-        // connections under load (bench/RESULTS.md).
+        _epoll = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        _wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (_multi == 0 || _epoll < 0 || _wakeFd < 0)
+            throw new InvalidOperationException($"transfer loop set-up failed (multi={_multi}, epoll={_epoll}, eventfd={_wakeFd}, errno={Marshal.GetLastPInvokeError()})");
+        var wake = new LibC.EpollEvent { Events = LibC.EPOLLIN, Data = unchecked((ulong)(long)-1) };
+        LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_ADD, _wakeFd, &wake);
+        _self = GCHandle.Alloc(this);
+        LibCurl.MultiSetPtr(_multi, CurlMOpt.SOCKETFUNCTION, (nint)(delegate* unmanaged[Cdecl]<nint, int, int, nint, nint, int>)&OnSocket);
+        LibCurl.MultiSetPtr(_multi, CurlMOpt.SOCKETDATA, GCHandle.ToIntPtr(_self));
+        LibCurl.MultiSetPtr(_multi, CurlMOpt.TIMERFUNCTION, (nint)(delegate* unmanaged[Cdecl]<nint, long, nint, int>)&OnTimer);
+        LibCurl.MultiSetPtr(_multi, CurlMOpt.TIMERDATA, GCHandle.ToIntPtr(_self));
+        // A fixed connection cache instead of libcurl's default (4 × the handles attached at the moment): the
+        // default shrank whenever transfers ended, closing connections the next requests re-opened: 57–81 new
+        // upstream connections per 1,000 requests at 32 callers before, ~0 after (bench/RESULTS.md, issue 13).
+        // It grows with concurrency (SetMaxConnects) and never below --pool-connections.
+        _maxConnects = options.PoolConnections;
+        LibCurl.MultiSetLong(_multi, CurlMOpt.MAXCONNECTS, _maxConnects);
         _thread = new Thread(Run) { IsBackground = true, Name = $"hoody-curl-transfer-{index}" };
         _thread.Start();
     }
@@ -52,26 +87,174 @@ internal sealed unsafe class TransferLoop : IDisposable
     {
         if (command.Kind == LoopCommandKind.Start) Interlocked.Increment(ref _load);
         _commands.Enqueue(command);
-        LibCurl.curl_multi_wakeup(_multi);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        // Skip the syscall when a wakeup is already on its way (the loop resets the flag, then drains).
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0) return;
+        ulong one = 1;
+        LibC.write(_wakeFd, &one, sizeof(ulong));
     }
 
     private void Run()
     {
-        while (true)
+        var events = (LibC.EpollEvent*)NativeMemory.Alloc((nuint)(MaxEvents * sizeof(LibC.EpollEvent)));
+        try
         {
-            Drain();
-            if (_stopping)
+            while (true)
             {
-                // Shutdown past the host's grace period: whatever still runs is cancelled.
-                foreach (var t in _active.Values.ToArray()) Finish(t, Cancelled, bypass: "cancellation");
-                if (_commands.IsEmpty) break;
+                Volatile.Write(ref _wakePending, 0);
+                Drain();
+                if (_stopping)
+                {
+                    // Shutdown past the host's grace period: whatever still runs is cancelled.
+                    foreach (var t in _active.Values.ToArray()) Finish(t, Cancelled, bypass: "cancellation");
+                    EndTurn();
+                    if (_commands.IsEmpty) break;
+                }
+                RunDueTimer();
+                ReadFinished();
+                EndTurn();
+                _pool.Trim();
+
+                ApplyWatches();
+                var n = LibC.epoll_wait(_epoll, events, MaxEvents, WaitMs());
+                for (var i = 0; i < n; i++)
+                {
+                    var fd = (int)(long)events[i].Data;
+                    if (fd < 0)
+                    {
+                        ulong count;
+                        LibC.read(_wakeFd, &count, sizeof(ulong)); // reset the eventfd; the commands are drained next turn
+                        continue;
+                    }
+                    var e = events[i].Events;
+                    var mask = ((e & LibC.EPOLLIN) != 0 ? CurlMOpt.CSELECT_IN : 0)
+                        | ((e & LibC.EPOLLOUT) != 0 ? CurlMOpt.CSELECT_OUT : 0)
+                        | ((e & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0 ? CurlMOpt.CSELECT_ERR : 0);
+                    LibCurl.curl_multi_socket_action(_multi, fd, mask, out _);
+                }
+                // Heads, bodies and completions of this turn go out together: a transfer that ended within it
+                // hands its caller the head with the body and the result already in place, one thread-pool
+                // work item instead of one per step.
+                ReadFinished();
+                EndTurn();
             }
-            LibCurl.curl_multi_perform(_multi, out _);
-            ReadFinished();
-            LibCurl.curl_multi_poll(_multi, 0, 0, 1000, out _);
+            _pool.Clear();
+            LibCurl.curl_multi_cleanup(_multi);
         }
-        _pool.Clear();
-        LibCurl.curl_multi_cleanup(_multi);
+        finally
+        {
+            NativeMemory.Free(events);
+            LibC.close(_epoll);
+            LibC.close(_wakeFd);
+            if (_self.IsAllocated) _self.Free();
+        }
+    }
+
+    private int WaitMs()
+    {
+        if (!_commands.IsEmpty) return 0;
+        var due = _timerDue;
+        if (due < 0) return IdleWaitMs;
+        var left = due - Environment.TickCount64;
+        return left <= 0 ? 0 : (int)Math.Min(left, IdleWaitMs);
+    }
+
+    private void RunDueTimer()
+    {
+        var due = _timerDue;
+        if (due < 0 || due > Environment.TickCount64) return;
+        _timerDue = -1;
+        LibCurl.curl_multi_socket_action(_multi, CurlMOpt.SOCKET_TIMEOUT, 0, out _);
+    }
+
+    /// <summary>Called by a transfer (loop thread) when its final head is complete: signalled at the end of the turn.</summary>
+    internal void HeadReady(Transfer t) => _headsToSignal.Add(t);
+
+    /// <summary>Called by a transfer (loop thread) when it wrote body bytes: flushed at the end of the turn.</summary>
+    internal void FlushAtEndOfTurn(Transfer t) => _toFlush.Add(t);
+
+    /// <summary>
+    /// The end of a turn: written bodies are flushed first, then heads signalled, so a caller woken by its head
+    /// finds the body (and, for a transfer that ended within the turn, the result) already there.
+    /// </summary>
+    private void EndTurn()
+    {
+        if (_toFlush.Count > 0)
+        {
+            foreach (var t in _toFlush) t.Flush();
+            _toFlush.Clear();
+        }
+        if (_headsToSignal.Count > 0)
+        {
+            foreach (var t in _headsToSignal) t.SignalHead();
+            _headsToSignal.Clear();
+        }
+    }
+
+    /// <summary>int socket_callback(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp).</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnSocket(nint easy, int socket, int what, nint userData, nint socketData)
+    {
+        try
+        {
+            ((TransferLoop)GCHandle.FromIntPtr(userData).Target!).Watch(socket, what);
+            return 0;
+        }
+        catch (Exception)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>
+    /// Records the interest libcurl asks for; <see cref="ApplyWatches"/> tells epoll just before the loop waits.
+    /// A kept-alive connection is handed from a finished transfer to the next within two turns: libcurl removes
+    /// its socket, then adds it again. Applied at once, that was two epoll_ctl calls per request (3.6% of the
+    /// process's CPU at 1 KiB; perf, issue 13); netted before the wait, mostly none.
+    /// </summary>
+    private void Watch(int socket, int what) =>
+        _wanted[socket] = what == CurlMOpt.POLL_REMOVE ? 0
+            : ((what & CurlMOpt.POLL_IN) != 0 ? LibC.EPOLLIN : 0) | ((what & CurlMOpt.POLL_OUT) != 0 ? LibC.EPOLLOUT : 0);
+
+    private void ApplyWatches()
+    {
+        if (_wanted.Count == 0) return;
+        foreach (var (socket, events) in _wanted)
+        {
+            var known = _watched.TryGetValue(socket, out var current);
+            if (events == 0)
+            {
+                // Never left registered while we wait: a dead idle connection would wake the loop forever.
+                if (known && _watched.Remove(socket)) LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, socket, null); // fails harmlessly when already closed
+                continue;
+            }
+            if (known && current == events) continue;
+            var ev = new LibC.EpollEvent { Events = events, Data = (ulong)socket };
+            if (!known)
+            {
+                if (LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_ADD, socket, &ev) != 0 && Marshal.GetLastPInvokeError() == LibC.EEXIST)
+                    LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_MOD, socket, &ev);
+            }
+            else if (LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_MOD, socket, &ev) != 0 && Marshal.GetLastPInvokeError() == LibC.ENOENT)
+            {
+                LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_ADD, socket, &ev); // the number was closed and reused meanwhile
+            }
+            _watched[socket] = events;
+        }
+        _wanted.Clear();
+    }
+
+    /// <summary>int timer_callback(CURLM *multi, long timeout_ms, void *userp): -1 deletes the timer.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnTimer(nint multi, long timeoutMs, nint userData)
+    {
+        var loop = (TransferLoop)GCHandle.FromIntPtr(userData).Target!;
+        loop._timerDue = timeoutMs < 0 ? -1 : Environment.TickCount64 + timeoutMs;
+        return 0;
     }
 
     private void Drain()
@@ -132,6 +315,12 @@ internal sealed unsafe class TransferLoop : IDisposable
         if (code != 0) throw new InvalidOperationException($"curl_multi_add_handle failed with {code}");
         _active[t.Easy] = t;
         _metrics.Active.Inc();
+        // Every running transfer holds a connection: the cache must keep at least that many open.
+        if (_active.Count > _maxConnects)
+        {
+            _maxConnects = Math.Max(_maxConnects * 2, _active.Count);
+            LibCurl.MultiSetLong(_multi, CurlMOpt.MAXCONNECTS, _maxConnects);
+        }
     }
 
     private static bool UsesCookieEngine(Transfer t) => t.Options.LoadCookies is not null || t.Options.CaptureCookies;
@@ -217,7 +406,8 @@ internal sealed unsafe class TransferLoop : IDisposable
     {
         _stopping = true;
         foreach (var t in _commands.Select(c => c.Transfer)) t.MarkCancelled();
-        LibCurl.curl_multi_wakeup(_multi);
+        Volatile.Write(ref _wakePending, 0);
+        Wake();
         _thread.Join(TimeSpan.FromSeconds(5));
     }
 }

@@ -123,6 +123,23 @@ internal static class CurlCode
     public const int FILESIZE_EXCEEDED = 63;
 }
 
+/// <summary>curl_multi_setopt options (CURLMoption) and the socket-interface values of multi.h.</summary>
+internal static class CurlMOpt
+{
+    public const int SOCKETFUNCTION = 20001;
+    public const int SOCKETDATA = 10002;
+    public const int TIMERFUNCTION = 20004;
+    public const int TIMERDATA = 10005;
+    public const int MAXCONNECTS = 6;
+    public const int POLL_IN = 1;
+    public const int POLL_OUT = 2;
+    public const int POLL_REMOVE = 4;
+    public const int CSELECT_IN = 1;
+    public const int CSELECT_OUT = 2;
+    public const int CSELECT_ERR = 4;
+    public const int SOCKET_TIMEOUT = -1;
+}
+
 internal static class CurlConst
 {
     public const nuint WRITEFUNC_PAUSE = 0x10000001;
@@ -137,6 +154,8 @@ internal static class CurlConst
     public const int MSG_DONE = 1;
     public const long GLOBAL_ALL = 3;
     public const int ERROR_SIZE = 256;
+    /// <summary>CURLVERSION_NOW for curl_version_info (CURLVERSION_TENTH in 7.88).</summary>
+    public const int VERSION_NOW = 9;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
 }

@@ -10,7 +10,7 @@ internal static unsafe partial class LibCurl
     private const string Lib = "libcurl.so.4";
 
     [LibraryImport(Lib)] public static partial int curl_global_init(long flags);
-    [LibraryImport(Lib)] public static partial nint curl_version();
+    [LibraryImport(Lib)] public static partial nint curl_version_info(int age);
 
     [LibraryImport(Lib)] public static partial nint curl_easy_init();
     [LibraryImport(Lib)] public static partial void curl_easy_cleanup(nint easy);
@@ -40,9 +40,9 @@ internal static unsafe partial class LibCurl
     [LibraryImport(Lib)] public static partial int curl_multi_cleanup(nint multi);
     [LibraryImport(Lib)] public static partial int curl_multi_add_handle(nint multi, nint easy);
     [LibraryImport(Lib)] public static partial int curl_multi_remove_handle(nint multi, nint easy);
-    [LibraryImport(Lib)] public static partial int curl_multi_perform(nint multi, out int runningHandles);
-    [LibraryImport(Lib)] public static partial int curl_multi_poll(nint multi, nint extraFds, uint extraNfds, int timeoutMs, out int numFds);
-    [LibraryImport(Lib)] public static partial int curl_multi_wakeup(nint multi);
+    [LibraryImport(Lib)] public static partial int curl_multi_socket_action(nint multi, int socket, int eventBitmask, out int runningHandles);
+    [LibraryImport(Lib, EntryPoint = "curl_multi_setopt")] public static partial int MultiSetLong(nint multi, int option, long value);
+    [LibraryImport(Lib, EntryPoint = "curl_multi_setopt")] public static partial int MultiSetPtr(nint multi, int option, nint value);
     [LibraryImport(Lib)] public static partial CurlMsg* curl_multi_info_read(nint multi, out int msgsInQueue);
 
     [LibraryImport(Lib)] public static partial nint curl_share_init();
@@ -65,8 +65,42 @@ internal static unsafe partial class LibCurl
     }
 }
 
-/// <summary>The few libc calls the engine needs (creating the socket libcurl asks for).</summary>
-internal static partial class LibC
+/// <summary>
+/// The few libc calls the engine needs: the socket libcurl asks for, and the epoll loop that drives
+/// curl_multi_socket_action. Bound to "libc.so.6" by its exact name: "libc" made the runtime probe ~70
+/// file names (failed openat calls at start, issue 13).
+/// </summary>
+internal static unsafe partial class LibC
 {
-    [LibraryImport("libc", SetLastError = true)] public static partial int socket(int domain, int type, int protocol);
+    private const string Lib = "libc.so.6";
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EFD_CLOEXEC = 0x80000;
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
+    public const uint EPOLLIN = 0x001;
+    public const uint EPOLLOUT = 0x004;
+    public const uint EPOLLERR = 0x008;
+    public const uint EPOLLHUP = 0x010;
+    public const int ENOENT = 2;
+    public const int EEXIST = 17;
+    public const int EINTR = 4;
+
+    [LibraryImport(Lib, SetLastError = true)] public static partial int socket(int domain, int type, int protocol);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int epoll_create1(int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int epoll_ctl(int epfd, int op, int fd, EpollEvent* ev);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int eventfd(uint initval, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, void* buffer, nuint count);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint write(int fd, void* buffer, nuint count);
+    [LibraryImport(Lib)] public static partial int close(int fd);
+
+    /// <summary>struct epoll_event, packed on x86-64 (12 bytes): uint32 events; uint64 data.</summary>
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    public struct EpollEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
 }

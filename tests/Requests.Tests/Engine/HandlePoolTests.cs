@@ -1,20 +1,24 @@
 // The handle pool over real libcurl easy handles: a handle put back is the one taken next for its origin
-// (a hit), the per-origin cap evicts that origin's oldest, the global cap (shared by every loop's pool)
-// evicts the least recently used across origins, and every event is counted under the contract's names.
+// (a hit); handles beyond the caps are kept through a short grace period (so a burst reuses them) and then
+// the per-origin cap evicts that origin's oldest and the global cap (shared by every loop's pool) the least
+// recently used across origins; every event is counted under the contract's names. The clock is a fake.
 using HoodyCurl.Kernel.Metrics;
 using HoodyCurl.Requests.Engine;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HoodyCurl.Requests.Tests.Engine;
 
 public class HandlePoolTests
 {
-    private static (HandlePool Pool, EngineMetrics Metrics, MetricsRegistry Registry) NewPool(int perOrigin, int global, PoolBudget? budget = null)
+    private static (HandlePool Pool, EngineMetrics Metrics, MetricsRegistry Registry) NewPool(int perOrigin, int global, PoolBudget? budget = null, FakeTimeProvider? clock = null)
     {
         CurlRuntime.EnsureInitialized();
         var registry = new MetricsRegistry();
         var metrics = new EngineMetrics(registry);
-        return (new HandlePool(perOrigin, global, metrics, budget ?? new PoolBudget()), metrics, registry);
+        return (new HandlePool(perOrigin, global, metrics, budget ?? new PoolBudget(), clock ?? new FakeTimeProvider()), metrics, registry);
     }
+
+    private static readonly TimeSpan PastGrace = TimeSpan.FromMilliseconds(HandlePool.IdleGraceMs + 1);
 
     [Test]
     public async Task A_returned_handle_is_reused_for_its_origin_only()
@@ -38,11 +42,17 @@ public class HandlePoolTests
     }
 
     [Test]
-    public async Task The_per_origin_cap_evicts_the_origins_oldest_handle()
+    public async Task The_per_origin_cap_evicts_the_origins_oldest_handle_once_the_grace_is_over()
     {
-        var (pool, metrics, _) = NewPool(2, 64);
+        var clock = new FakeTimeProvider();
+        var (pool, metrics, _) = NewPool(2, 64, clock: clock);
         var handles = new[] { pool.Take("o"), pool.Take("o"), pool.Take("o") };
         foreach (var h in handles) pool.Put("o", h);
+        pool.Trim(); // within the grace period: all three stay
+        await Assert.That(metrics.PoolIdle.Value).IsEqualTo(3);
+        await Assert.That(metrics.PoolEvictions.WithLabels("per_origin").Value).IsEqualTo(0);
+        clock.Advance(PastGrace);
+        pool.Trim();
         await Assert.That(metrics.PoolEvictions.WithLabels("per_origin").Value).IsEqualTo(1);
         await Assert.That(metrics.PoolIdle.Value).IsEqualTo(2);
         // The two newest stay, most recent first.
@@ -55,11 +65,36 @@ public class HandlePoolTests
     }
 
     [Test]
+    public async Task A_burst_beyond_the_cap_reuses_its_handles_instead_of_creating_new_ones()
+    {
+        var clock = new FakeTimeProvider();
+        var (pool, metrics, _) = NewPool(2, 64, clock: clock);
+        // 16 concurrent callers on one origin, three rounds: only the first round creates handles.
+        for (var round = 0; round < 3; round++)
+        {
+            var taken = Enumerable.Range(0, 16).Select(_ => pool.Take("o")).ToArray();
+            foreach (var h in taken) pool.Put("o", h);
+            clock.Advance(TimeSpan.FromMilliseconds(300));
+            pool.Trim();
+        }
+        await Assert.That(metrics.PoolMisses.Value).IsEqualTo(16);
+        await Assert.That(metrics.PoolHits.Value).IsEqualTo(32);
+        await Assert.That(metrics.PoolEvictions.WithLabels("per_origin").Value).IsEqualTo(0);
+        // When the burst is over, the pool shrinks back to the cap.
+        clock.Advance(PastGrace);
+        pool.Trim();
+        await Assert.That(metrics.PoolIdle.Value).IsEqualTo(2);
+        await Assert.That(metrics.PoolEvictions.WithLabels("per_origin").Value).IsEqualTo(14);
+        pool.Clear();
+    }
+
+    [Test]
     public async Task The_global_cap_is_shared_by_pools_and_evicts_the_least_recently_used()
     {
+        var clock = new FakeTimeProvider();
         var budget = new PoolBudget();
-        var (left, leftMetrics, _) = NewPool(8, 3, budget);
-        var (right, rightMetrics, _) = NewPool(8, 3, budget);
+        var (left, leftMetrics, _) = NewPool(8, 3, budget, clock);
+        var (right, rightMetrics, _) = NewPool(8, 3, budget, clock);
         var a = left.Take("a");
         var b = left.Take("b");
         var c = right.Take("c");
@@ -67,8 +102,12 @@ public class HandlePoolTests
         left.Put("a", a);   // oldest
         left.Put("b", b);
         right.Put("c", c);  // 3 idle in all: at the cap
-        await Assert.That(leftMetrics.PoolEvictions.WithLabels("global").Value + rightMetrics.PoolEvictions.WithLabels("global").Value).IsEqualTo(0);
-        right.Put("d", d);  // 4 > 3: the right pool evicts its own least recently used (c)
+        clock.Advance(TimeSpan.FromMilliseconds(10));
+        right.Put("d", d);  // 4 > 3
+        clock.Advance(PastGrace);
+        right.Trim();       // the right pool evicts its own least recently used (c): 3 idle again
+        left.Trim();        // nothing over the cap any more
+        await Assert.That(leftMetrics.PoolEvictions.WithLabels("global").Value).IsEqualTo(0);
         await Assert.That(rightMetrics.PoolEvictions.WithLabels("global").Value).IsEqualTo(1);
         await Assert.That(right.Take("d")).IsEqualTo(d);
         var misses = rightMetrics.PoolMisses.Value;
