@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 
 namespace HoodyCurl.Cache.Store;
 
-internal sealed class VerifyingStream(FileStream inner, string expectedHash, Action onMismatch) : Stream
+internal sealed class VerifyingStream(FileStream inner, string expectedHash, Action onMismatch, Action onVerified) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private bool _checked;
@@ -41,6 +41,7 @@ internal sealed class VerifyingStream(FileStream inner, string expectedHash, Act
                 onMismatch();
                 throw new IOException("cached body failed its integrity check");
             }
+            onVerified();
         }
         return 0;
     }
