@@ -210,9 +210,6 @@ public class ResponseCacheTests
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the verified identity was never remembered");
             await Task.Delay(200);
         }
-        // From now on a read serves the file as it is, unhashed.
-        var verified = await cache.LookupAsync(Get("http://a.test/v"), Local, CancellationToken.None);
-        await using (var plain = verified.Entry!.OpenBody()!) await Assert.That(plain is FileStream).IsTrue();
         // Same size, same inode, one flipped bit, mtime put back: ctime still moves, so the body is hashed again.
         var mtime = File.GetLastWriteTimeUtc(file);
         await using (var w = new FileStream(file, FileMode.Open, FileAccess.Write))
@@ -230,7 +227,6 @@ public class ResponseCacheTests
         {
             // A large body is verified while it streams: the read fails at the end instead of serving wrong bytes.
             await using var stream = after.Entry!.OpenBody()!;
-            await Assert.That(stream is FileStream).IsFalse();
             await Assert.ThrowsAsync<IOException>(async () => await stream.CopyToAsync(Stream.Null));
         }
         await Assert.That(File.Exists(file)).IsFalse();

@@ -149,53 +149,38 @@ internal sealed class CacheStore : IDisposable
 
     /// <summary>Opens a body for reading, its integrity checked (header comment; <see cref="VerifyUpfrontBytes"/>); null when
     /// the file is missing, short or corrupt (the key is then removed, and a corruption reported). A verified body comes
-    /// back as a plain <see cref="FileStream"/> at position 0 (callers may read its handle directly), one still being
-    /// verified as a <see cref="VerifyingStream"/>.</summary>
+    /// back as a <see cref="ContentStream"/> at position 0; a large one not verified yet is verified by that stream as it is
+    /// read.</summary>
     public Stream? OpenContent(IndexEntry entry)
     {
         if (entry.ContentHash is not { Length: 64 } hash) return null;
-        var path = ContentPath(hash);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.None);
-        }
-        catch (IOException)
+        var handle = ContentStream.OpenHandle(ContentPath(hash));
+        if (handle is null)
         {
             Remove(entry.Key); // evicted underneath the index: a plain miss
             return null;
         }
-        var identity = FileIdentity.Of(file.SafeFileHandle);
+        var identity = FileIdentity.Of(handle);
         if (identity is not { } id || id.Size != entry.Size)
         {
-            file.Dispose();
+            handle.Dispose();
             Corrupt(entry, "size");
             return null;
         }
-        if (_verified.TryGetValue(hash, out var known) && known == id) return file;
+        if (_verified.TryGetValue(hash, out var known) && known == id) return ContentStream.Over(handle, entry.Size);
         if (entry.Size > VerifyUpfrontBytes)
-            return new VerifyingStream(file, hash, () => Corrupt(entry, "hash"), () => Remember(hash, id));
-        if (!HashMatches(file, hash, entry.Size))
+            return ContentStream.Verifying(handle, entry.Size, hash, () => Corrupt(entry, "hash"), () => Remember(hash, id));
+        if (!HashMatches(handle, hash, entry.Size))
         {
-            file.Dispose();
+            handle.Dispose();
             Corrupt(entry, "hash");
             return null;
         }
         Remember(hash, id);
-        return file;
+        return ContentStream.Over(handle, entry.Size);
     }
 
-    /// <summary>
-    /// Remembers a verified file version, unless its ctime is under <see cref="SettledSeconds"/> old: the kernel stamps
-    /// ctime from a coarse clock (a tick of a few ms), so a write in the same tick as the verification could leave the
-    /// identity unchanged; a version older than that cannot be changed without a later ctime.
-    /// </summary>
-    private void Remember(string hash, FileIdentity id)
-    {
-        if (id.CtimeSec < DateTimeOffset.UtcNow.ToUnixTimeSeconds() - SettledSeconds) _verified[hash] = id;
-    }
-
-    private static bool HashMatches(FileStream file, string hash, long size)
+    private static bool HashMatches(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string hash, long size)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(size, 1), 256 * 1024));
@@ -203,7 +188,7 @@ internal sealed class CacheStore : IDisposable
         {
             long offset = 0;
             int n;
-            while ((n = RandomAccess.Read(file.SafeFileHandle, buffer, offset)) > 0)
+            while ((n = RandomAccess.Read(handle, buffer, offset)) > 0)
             {
                 sha.AppendData(buffer, 0, n);
                 offset += n;
@@ -216,6 +201,16 @@ internal sealed class CacheStore : IDisposable
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Remembers a verified file version, unless its ctime is under <see cref="SettledSeconds"/> old: the kernel stamps
+    /// ctime from a coarse clock (a tick of a few ms), so a write in the same tick as the verification could leave the
+    /// identity unchanged; a version older than that cannot be changed without a later ctime.
+    /// </summary>
+    private void Remember(string hash, FileIdentity id)
+    {
+        if (id.CtimeSec < DateTimeOffset.UtcNow.ToUnixTimeSeconds() - SettledSeconds) _verified[hash] = id;
     }
 
     private void Corrupt(IndexEntry entry, string why)

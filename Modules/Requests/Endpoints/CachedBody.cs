@@ -10,9 +10,9 @@ internal static class CachedBody
 {
     private const int ChunkBytes = 256 * 1024;
 
-    public static async Task SendAsync(PipeWriter writer, FileStream file, CancellationToken cancellationToken)
+    public static async Task SendAsync(PipeWriter writer, HoodyCurl.Cache.ContentStream file, CancellationToken cancellationToken)
     {
-        var handle = file.SafeFileHandle;
+        var handle = file.Handle;
         var length = file.Length;
         long offset = 0;
         while (offset < length)

@@ -122,7 +122,26 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         {
             return null;
         }
-        return guard.CheckUrl(url, out var canonical).Allowed ? canonical : null;
+        // The guard's URL verdict depends on the URL and the fixed flags only (no DNS): allowed URLs are remembered, so a
+        // hit does not canonicalise its URL every time (a bounded memo, emptied when full).
+        if (_admitted.TryGetValue(url, out var known)) return known;
+        if (!guard.CheckUrl(url, out var canonical).Allowed) return null;
+        if (_admitted.Count >= MemoSize) _admitted.Clear();
+        _admitted[url] = canonical!;
+        return canonical;
+    }
+
+    private const int MemoSize = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CanonicalUrl> _admitted = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DoorMetrics> _doors = new(StringComparer.Ordinal);
+    /// <summary>A stored head converted to the engine's header type once per stored head (the cache keeps its list).</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<KeyValuePair<string, string>>, List<HeaderEntry>> _heads = new();
+
+    /// <summary>The door's ok series, resolved once (label lookups are not free on a hit's budget).</summary>
+    private sealed class DoorMetrics(EngineMetrics metrics, string door)
+    {
+        public readonly Kernel.Metrics.Counter.Child Ok = metrics.Requests.WithLabels(door, "ok");
+        public readonly Kernel.Metrics.Histogram.Child OkDuration = metrics.Duration.WithLabels(door, "ok");
     }
 
     /// <summary>
@@ -148,10 +167,18 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
 
     private void Record(ExecutionOptions execution, ApiError? error, int status, long bytes, long started, CanonicalUrl canonical)
     {
-        var outcome = error is null ? "ok" : "too_large";
         var elapsed = Stopwatch.GetElapsedTime(started);
-        metrics.Requests.WithLabels(execution.Door, outcome).Inc();
-        metrics.Duration.WithLabels(execution.Door, outcome).Observe(elapsed.TotalSeconds);
+        if (error is null)
+        {
+            var door = _doors.GetOrAdd(execution.Door, static (d, m) => new DoorMetrics(m, d), metrics);
+            door.Ok.Inc();
+            door.OkDuration.Observe(elapsed.TotalSeconds);
+        }
+        else
+        {
+            metrics.Requests.WithLabels(execution.Door, "too_large").Inc();
+            metrics.Duration.WithLabels(execution.Door, "too_large").Observe(elapsed.TotalSeconds);
+        }
         if (logger.IsEnabled(LogLevel.Information))
         {
             Log.RequestFinished(logger, execution.RequestId, execution.Door, error is null ? "allowed" : "failed", error?.Code ?? "-",
@@ -207,7 +234,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
     }
 
     /// <summary>A stored response as an UpstreamResponse whose body streams from the content file; null when it is gone.</summary>
-    private static UpstreamResponse? Serve(CachedResponse entry, string status, CurlRequest request, string url)
+    private UpstreamResponse? Serve(CachedResponse entry, string status, CurlRequest request, string url)
     {
         var head = request.EffectiveMethod == "HEAD";
         Stream? body = null;
@@ -216,8 +243,12 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
             body = entry.OpenBody();
             if (body is null) return null;
         }
+        else
+        {
+            entry.OpenBody()?.Dispose(); // opened (and verified) by the lookup; no body goes out
+        }
         var reader = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: (int)Math.Clamp(entry.Size, 4096, 256 * 1024)));
-        var headers = entry.Headers.Select(h => new HeaderEntry(h.Key, h.Value)).ToList();
+        var headers = _heads.GetValue(entry.Headers, static h => h.Select(x => new HeaderEntry(x.Key, x.Value)).ToList());
         var info = new TransferInfo
         {
             StatusCode = entry.StatusCode,
@@ -230,7 +261,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         {
             CacheStatus = status,
             CacheAgeSeconds = entry.AgeSeconds,
-            BodyFile = body as FileStream, // verified already (a body still being verified is a VerifyingStream)
+            BodyFile = body as ContentStream, // verified already (a body still being verified is another stream)
         };
     }
 

@@ -42,7 +42,7 @@ public sealed class UpstreamResponse : IAsyncDisposable
     public long? CacheAgeSeconds { get; internal init; }
     /// <summary>A cache hit's verified content file, when the body is exactly its bytes: transparent mode sends it straight
     /// from the file (no pipe) instead of reading <see cref="Body"/>, which is over the same file.</summary>
-    internal FileStream? BodyFile { get; init; }
+    internal HoodyCurl.Cache.ContentStream? BodyFile { get; init; }
 
     public string? ContentType => Headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value;
 
