@@ -3,7 +3,7 @@
 // is not verified yet (a large one on its first read after a start) is hashed as it is read, in order from the
 // first byte; reaching its length checks the sha256, and a mismatch fails that read with an IOException (the caller's
 // answer is cut, never silently wrong) and removes the entry. Transparent mode reads it with ReadAt straight into
-// the response.
+// the response; the handle itself is not exposed, so no read can skip the check.
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
@@ -31,8 +31,8 @@ public sealed partial class ContentStream : Stream
         public long Hashed;
     }
 
-    /// <summary>The open content file (read-only).</summary>
-    public SafeFileHandle Handle { get; }
+    /// <summary>The open content file (read-only). Not public: every read goes through <see cref="ReadAt"/>, which verifies.</summary>
+    internal SafeFileHandle Handle { get; }
 
     public override long Length { get; }
 

@@ -12,7 +12,6 @@ internal static class CachedBody
 
     public static async Task SendAsync(PipeWriter writer, HoodyCurl.Cache.ContentStream file, CancellationToken cancellationToken)
     {
-        var handle = file.Handle;
         var length = file.Length;
         long offset = 0;
         while (offset < length)
@@ -21,8 +20,8 @@ internal static class CachedBody
             var memory = writer.GetMemory(want);
             if (memory.Length > want) memory = memory[..want];
             // A synchronous read: the file is in the page cache after its first read, and a thread-pool hop per chunk
-            // costs more than the copy.
-            var n = RandomAccess.Read(handle, memory.Span, offset);
+            // costs more than the copy. ReadAt hashes a body not verified yet and throws on a mismatch at its end.
+            var n = file.ReadAt(memory.Span, offset);
             if (n == 0) throw new IOException("the cached body is shorter than its entry");
             writer.Advance(n);
             offset += n;
