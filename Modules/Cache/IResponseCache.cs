@@ -57,14 +57,17 @@ public interface ICacheWriter : IAsyncDisposable
     /// <summary>False once the writer gave up (over a cap, disk error): further writes are ignored.</summary>
     bool Active { get; }
     ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
-    /// <summary>Makes the entry visible (fsync, rename, index line). <paramref name="pinIp"/> is the address used.</summary>
-    ValueTask<bool> CommitAsync(string? pinIp, CancellationToken cancellationToken);
+    /// <summary>Makes the entry visible (fsync, rename, index line). <paramref name="pinIp"/> is the address libcurl connected to;
+    /// when it is not in <paramref name="currentAddresses"/> (the key host's resolve-and-pin set now: a redirect to another
+    /// host, DNS that moved during the transfer) the entry could never be served (ops.md §5), so it is not stored
+    /// (skip_response reason pin_mismatch) and false is returned.</summary>
+    ValueTask<bool> CommitAsync(string? pinIp, Func<CancellationToken, ValueTask<IReadOnlyList<string>>> currentAddresses, CancellationToken cancellationToken);
 }
 
 public interface IResponseCache
 {
     bool Enabled { get; }
-    /// <summary>Counts a request that did not consult the cache (cache_disabled, method, …).</summary>
+    /// <summary>Counts a request that did not consult the cache (method_not_cacheable, …).</summary>
     void CountBypass(string reason);
     ValueTask<CacheLookup> LookupAsync(CacheRequest request, Func<CancellationToken, ValueTask<IReadOnlyList<string>>> currentAddresses, CancellationToken cancellationToken);
     /// <summary>Request collapsing: the first caller for a key leads (dispose its ticket once its store is done or

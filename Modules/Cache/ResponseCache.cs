@@ -29,6 +29,9 @@ internal sealed partial class ResponseCache : IResponseCache, IDisposable
         _clock = clock;
         _logger = logger;
         metrics.Enabled.Set(options.Enabled ? 1 : 0);
+        // The documented bypass reasons exist on /metrics from the start. cache_disabled stays 0: with the cache off no
+        // lookup takes place, so there is nothing to bypass (docs/decisions.md).
+        foreach (var reason in new[] { "cache_disabled", "pin_mismatch", "method_not_cacheable" }) metrics.Bypass.WithLabels(reason);
         if (!options.Enabled) return;
         Root = Path.Combine(options.CacheDir, "ns-" + CacheStore.Sha256Hex(options.Namespace!));
         _store = new CacheStore(Root, options.MaxBytes)
@@ -57,22 +60,32 @@ internal sealed partial class ResponseCache : IResponseCache, IDisposable
         _metrics.Objects.Set(_store.ObjectCount);
     }
 
-    /// <summary>The primary key; the URL is normalised (scheme/host case, default port, no fragment).</summary>
-    private static string Key(string method, string url)
+    /// <summary>The primary key; the URL is normalised (scheme/host case, default port, no fragment). Recent keys are
+    /// remembered (a hit then parses no URL); the memo is bounded and simply emptied when full.</summary>
+    private string Key(string method, string url)
     {
+        var memo = method == "GET" ? _getKeys : null;
+        if (memo is not null && memo.TryGetValue(url, out var known)) return known;
+        var normalized = url;
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
-            url = uri.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped);
-        return $"v1|{method}|{url}";
+            normalized = uri.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped);
+        var key = $"v1|{method}|{normalized}";
+        if (memo is not null)
+        {
+            if (memo.Count >= KeyMemoSize) memo.Clear();
+            memo[url] = key;
+        }
+        return key;
     }
+
+    private const int KeyMemoSize = 4096;
+    private readonly ConcurrentDictionary<string, string> _getKeys = new(StringComparer.Ordinal);
 
     public async ValueTask<CacheLookup> LookupAsync(CacheRequest request, Func<CancellationToken, ValueTask<IReadOnlyList<string>>> currentAddresses,
         CancellationToken cancellationToken)
     {
-        if (_store is null)
-        {
-            CountBypass("cache_disabled");
-            return new CacheLookup { Outcome = CacheOutcome.Bypass, Reason = "cache_disabled" };
-        }
+        // Off: no lookup takes place, nothing is counted (the engine does not call the cache then; this is a safety net).
+        if (_store is null) return new CacheLookup { Outcome = CacheOutcome.Bypass, Reason = "cache_disabled" };
         var requestCc = CacheControl.Parse(request.Headers);
         if (CachePolicy.RequestSkip(request, requestCc) is { } skip)
         {
@@ -102,13 +115,13 @@ internal sealed partial class ResponseCache : IResponseCache, IDisposable
             }
         }
 
-        var headers = entry.HeaderList;
+        var facts = entry.Facts;
+        var headers = facts.HeaderList;
         var now = _clock.GetUtcNow();
         var requestTime = DateTimeOffset.FromUnixTimeMilliseconds(entry.RequestTime);
         var responseTime = DateTimeOffset.FromUnixTimeMilliseconds(entry.ResponseTime);
-        var lifetime = CachePolicy.FreshnessLifetime(entry.Status, headers, responseTime);
-        var age = CachePolicy.CurrentAge(headers, requestTime, responseTime, now);
-        var usability = CachePolicy.Evaluate(requestCc, CacheControl.Parse(headers), lifetime, age);
+        var age = CachePolicy.CurrentAge(facts.Date, facts.AgeValue, requestTime, responseTime, now);
+        var usability = CachePolicy.Evaluate(requestCc, facts.CacheControl, facts.Lifetime, age);
         if (usability is Usability.Fresh or Usability.StaleAllowed)
         {
             var cached = ToCached(key, entry, age, opened: true);
@@ -153,12 +166,10 @@ internal sealed partial class ResponseCache : IResponseCache, IDisposable
             body = _store!.OpenContent(entry);
             if (body is null) return null;
         }
-        var headers = entry.HeaderList.ToList();
-        headers.Add(new("Content-Length", entry.Size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var store = _store!;
         return new CachedResponse
         {
-            StatusCode = entry.Status, Headers = headers, Size = entry.Size, AgeSeconds = (long)age.TotalSeconds, PinIp = entry.PinIp,
+            StatusCode = entry.Status, Headers = entry.Facts.ServedHeaders, Size = entry.Size, AgeSeconds = (long)age.TotalSeconds, PinIp = entry.PinIp,
             Key = key, Integrity = entry.Integrity ?? "", Source = entry,
             OpenBody = () => Interlocked.Exchange(ref body, null) ?? store.OpenContent(entry),
         };
@@ -278,20 +289,32 @@ internal sealed partial class ResponseCache : IResponseCache, IDisposable
             content.Dispose();
         }
 
-        public ValueTask<bool> CommitAsync(string? pinIp, CancellationToken cancellationToken)
+        public async ValueTask<bool> CommitAsync(string? pinIp, Func<CancellationToken, ValueTask<IReadOnlyList<string>>> currentAddresses,
+            CancellationToken cancellationToken)
         {
-            if (!_active) return ValueTask.FromResult(false);
+            if (!_active) return false;
+            if (pinIp is not null)
+            {
+                // The response-side DNS-rebind check (ops.md §5 "pin mismatch at store"): an entry is served only while its
+                // address is in the host's current set, so one fetched from elsewhere is not stored at all.
+                var addresses = await currentAddresses(cancellationToken).ConfigureAwait(false);
+                if (!addresses.Any(a => SameAddress(a, pinIp)))
+                {
+                    Abandon("pin_mismatch");
+                    return false;
+                }
+            }
             _active = false;
             try
             {
                 cache._store!.Commit(content, entry with { PinIp = pinIp, Time = cache._clock.GetUtcNow().ToUnixTimeMilliseconds() });
-                return ValueTask.FromResult(true);
+                return true;
             }
             catch (IOException e)
             {
                 StoreFailed(cache._logger, e.Message);
                 content.Dispose();
-                return ValueTask.FromResult(false);
+                return false;
             }
         }
 

@@ -9,6 +9,7 @@ using HoodyCurl.Requests.Security;
 using HoodyCurl.Requests.Validation;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace HoodyCurl.Requests;
 
@@ -117,9 +118,10 @@ public sealed class RequestsModule : IModule
         services.AddSingleton(guard);
         services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<MetricsRegistry>()));
         services.AddSingleton<RequestExecutor>();
-        // With the cache off (the default) the engine is called directly: one async layer less per request.
+        // The cache sits in front of the engine only when it is on: an off cache costs a request nothing and counts nothing.
         services.AddSingleton<IRequestExecutor>(sp => sp.GetService<HoodyCurl.Cache.IResponseCache>() is { Enabled: true } cache
-            ? new CachingExecutor(sp.GetRequiredService<RequestExecutor>(), cache, guard, options, sp.GetService<TimeProvider>() ?? TimeProvider.System)
+            ? new CachingExecutor(sp.GetRequiredService<RequestExecutor>(), cache, guard, options, sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                sp.GetRequiredService<EngineMetrics>(), sp.GetRequiredService<ILogger<RequestExecutor>>())
             : sp.GetRequiredService<RequestExecutor>());
         services.AddSingleton<SyncRequestHandler>();
         services.AddSingleton<SsePassthrough>();

@@ -63,7 +63,7 @@ public class ResponseCacheTests
         await using (writer)
         {
             foreach (var chunk in body.Chunk(1000)) await writer.WriteAsync(chunk, CancellationToken.None);
-            return await writer.CommitAsync(pin, CancellationToken.None);
+            return await writer.CommitAsync(pin, _ => ValueTask.FromResult<IReadOnlyList<string>>(pin is null ? [] : [pin]), CancellationToken.None);
         }
     }
 
@@ -160,6 +160,77 @@ public class ResponseCacheTests
         await Assert.That(f.Metrics.Render()).Contains("hoody_curl_cache_pin_mismatch_total 1");
         await Assert.That((await cache.LookupAsync(Get("http://a.test/p"), _ => ValueTask.FromResult<IReadOnlyList<string>>(["::ffff:127.0.0.1"]), CancellationToken.None)).Outcome)
             .IsEqualTo(CacheOutcome.Hit);
+    }
+
+    [Test]
+    public async Task A_response_from_an_address_outside_the_current_set_is_not_stored_and_counted()
+    {
+        using var f = new Fixture();
+        var cache = f.Open();
+        var writer = cache.BeginStore(Get("http://a.test/r"), 200, Head("Cache-Control", "max-age=60"), false, T0);
+        await using (writer!)
+        {
+            await writer!.WriteAsync("elsewhere"u8.ToArray(), CancellationToken.None);
+            var stored = await writer.CommitAsync("127.0.0.2", Local, CancellationToken.None);
+            await Assert.That(stored).IsFalse();
+        }
+        await Assert.That(f.Metrics.Render()).Contains("hoody_curl_cache_skip_response_total{reason=\"pin_mismatch\"} 1");
+        await Assert.That((await cache.LookupAsync(Get("http://a.test/r"), Local, CancellationToken.None)).Outcome).IsEqualTo(CacheOutcome.Miss);
+        await Assert.That(Directory.GetFiles(Path.Combine(f.CacheDir, Ns("ctn:p:c"), "content"), "*", SearchOption.AllDirectories)).IsEmpty();
+        // The same answer from an address in the set is stored (an IPv4-mapped spelling matches too).
+        var again = cache.BeginStore(Get("http://a.test/r"), 200, Head("Cache-Control", "max-age=60"), false, T0);
+        await using (again!)
+        {
+            await again!.WriteAsync("here"u8.ToArray(), CancellationToken.None);
+            await Assert.That(await again.CommitAsync("::ffff:127.0.0.1", Local, CancellationToken.None)).IsTrue();
+        }
+        await Assert.That((await cache.LookupAsync(Get("http://a.test/r"), Local, CancellationToken.None)).Outcome).IsEqualTo(CacheOutcome.Hit);
+    }
+
+    [Test]
+    [Arguments(100)]
+    [Arguments(20 << 20)] // over VerifyUpfrontBytes: verified while streaming
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_body_verified_once_is_still_rehashed_after_any_change_to_its_file(int size)
+    {
+        using var f = new Fixture();
+        var cache = f.Open(maxObject: 64L << 20);
+        var body = new byte[size];
+        Random.Shared.NextBytes(body);
+        await StoreAsync(cache, Get("http://a.test/v"), body);
+        var file = Directory.GetFiles(Path.Combine(f.CacheDir, Ns("ctn:p:c"), "content"), "*", SearchOption.AllDirectories).Single();
+        // The identity is remembered once the file's ctime is settled (2 s): read (each read hashes the body until then)
+        // until it is, with a deadline.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (cache.Store!.VerifiedCount == 0)
+        {
+            var hit = await cache.LookupAsync(Get("http://a.test/v"), Local, CancellationToken.None);
+            await Assert.That(hit.Outcome).IsEqualTo(CacheOutcome.Hit);
+            await Assert.That((await ReadAsync(hit.Entry))!.AsSpan().SequenceEqual(body)).IsTrue();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the verified identity was never remembered");
+            await Task.Delay(200);
+        }
+        // Same size, same inode, one flipped bit, mtime put back: ctime still moves, so the body is hashed again.
+        var mtime = File.GetLastWriteTimeUtc(file);
+        await using (var w = new FileStream(file, FileMode.Open, FileAccess.Write))
+        {
+            w.Position = size / 2;
+            w.WriteByte((byte)(body[size / 2] ^ 0x01));
+        }
+        File.SetLastWriteTimeUtc(file, mtime);
+        var after = await cache.LookupAsync(Get("http://a.test/v"), Local, CancellationToken.None);
+        if (size <= CacheStore.VerifyUpfrontBytes)
+        {
+            await Assert.That(after.Outcome).IsEqualTo(CacheOutcome.Miss);
+        }
+        else
+        {
+            // A large body is verified while it streams: the read fails at the end instead of serving wrong bytes.
+            await using var stream = after.Entry!.OpenBody()!;
+            await Assert.ThrowsAsync<IOException>(async () => await stream.CopyToAsync(Stream.Null));
+        }
+        await Assert.That(File.Exists(file)).IsFalse();
+        await Assert.That(f.Metrics.Render()).Contains("hoody_curl_cache_corrupt_total{reason=\"hash\"} 1");
     }
 
     [Test]

@@ -30,14 +30,14 @@ public sealed class TestUpstreamServer : IAsyncDisposable
     private readonly CacheableEndpoints _cacheable;
     private int _disposed;
 
-    private TestUpstreamServer(WebApplication app, TraceRegistry traces, RequestCounter requests, CacheableEndpoints cacheable, int port, bool https)
+    private TestUpstreamServer(WebApplication app, TraceRegistry traces, RequestCounter requests, CacheableEndpoints cacheable, int port, bool https, IPAddress address)
     {
         _cacheable = cacheable;
         _app = app;
         _traces = traces;
         _requests = requests;
         Port = port;
-        BaseUrl = string.Create(CultureInfo.InvariantCulture, $"{(https ? "https" : "http")}://127.0.0.1:{port}");
+        BaseUrl = string.Create(CultureInfo.InvariantCulture, $"{(https ? "https" : "http")}://{address}:{port}");
     }
 
     public int Port { get; }
@@ -70,11 +70,15 @@ public sealed class TestUpstreamServer : IAsyncDisposable
 
     public static Task<TestUpstreamServer> StartAsync(CancellationToken ct = default) => StartAsync(https: false, ct);
 
+    /// <summary>The plain-HTTP server on another loopback address (e.g. 127.0.0.2) and, when given, a chosen port (DNS-pin tests).</summary>
+    public static Task<TestUpstreamServer> StartOnAsync(IPAddress address, int port = 0, CancellationToken ct = default) => StartAsync(https: false, ct, address, port);
+
     /// <summary>The same server over TLS with a self-signed certificate for 127.0.0.1 (for `insecure` tests).</summary>
     public static Task<TestUpstreamServer> StartHttpsAsync(CancellationToken ct = default) => StartAsync(https: true, ct);
 
-    private static async Task<TestUpstreamServer> StartAsync(bool https, CancellationToken ct)
+    private static async Task<TestUpstreamServer> StartAsync(bool https, CancellationToken ct, IPAddress? address = null, int port = 0)
     {
+        address ??= IPAddress.Loopback;
         var traces = new TraceRegistry();
         var requests = new RequestCounter();
         var rawHeads = new RawHeadTap();
@@ -96,7 +100,7 @@ public sealed class TestUpstreamServer : IAsyncDisposable
             // mistake that for a slow-loris client and cut them off.
             limits.MinRequestBodyDataRate = null;
             limits.MinResponseDataRate = null;
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            kestrel.Listen(address, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 if (https) listen.UseHttps(SelfSignedCertificate.Value.Value);
@@ -113,7 +117,7 @@ public sealed class TestUpstreamServer : IAsyncDisposable
         cacheable.Map(app);
 
         await app.StartAsync(ct);
-        return new TestUpstreamServer(app, traces, requests, cacheable, BoundPort(app), https);
+        return new TestUpstreamServer(app, traces, requests, cacheable, BoundPort(app), https, address);
     }
 
     private static void MapEndpoints(WebApplication app)

@@ -28,7 +28,7 @@ internal static class CachePolicy
     {
         if (!IsCacheableMethod(request.Method)) return "method_not_cacheable";
         if (request.CallerState is { } state) return state;
-        if (Uri.TryCreate(request.Url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0) return "url_userinfo";
+        if (request.Url.Contains('@') && Uri.TryCreate(request.Url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0) return "url_userinfo";
         foreach (var (name, _) in request.Headers)
         {
             if (name.Equals("authorization", StringComparison.OrdinalIgnoreCase)) return "authorization_header";
@@ -115,12 +115,16 @@ internal static class CachePolicy
     }
 
     /// <summary>RFC 9111 §4.2.3 current_age.</summary>
-    public static TimeSpan CurrentAge(IReadOnlyList<KeyValuePair<string, string>> headers, DateTimeOffset requestTime, DateTimeOffset responseTime, DateTimeOffset now)
+    public static TimeSpan CurrentAge(IReadOnlyList<KeyValuePair<string, string>> headers, DateTimeOffset requestTime, DateTimeOffset responseTime, DateTimeOffset now) =>
+        CurrentAge(HttpDate(headers, "date"), long.TryParse(Header(headers, "age"), out var a) && a >= 0 ? TimeSpan.FromSeconds(a) : TimeSpan.Zero,
+            requestTime, responseTime, now);
+
+    /// <summary>RFC 9111 §4.2.3 current_age from the already parsed Date and Age values.</summary>
+    public static TimeSpan CurrentAge(DateTimeOffset? dateHeader, TimeSpan ageValue, DateTimeOffset requestTime, DateTimeOffset responseTime, DateTimeOffset now)
     {
-        var date = HttpDate(headers, "date") ?? responseTime;
+        var date = dateHeader ?? responseTime;
         var apparent = responseTime - date;
         if (apparent < TimeSpan.Zero) apparent = TimeSpan.Zero;
-        var ageValue = long.TryParse(Header(headers, "age"), out var a) && a >= 0 ? TimeSpan.FromSeconds(a) : TimeSpan.Zero;
         var delay = responseTime - requestTime;
         if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
         var corrected = ageValue + delay;

@@ -4,7 +4,15 @@
 //   tmp/                          bodies being written; emptied at start-up
 // A body is written to tmp, fsynced and renamed into content/ before its index line is appended and fsynced, so
 // a crash leaves either no line or a line whose content is complete. A torn last line fails its own hash and is
-// ignored. Every read re-checks the body's sha256; a mismatch or a missing/short file removes the entry.
+// ignored.
+// Integrity on every read: a body's sha256 is verified on its first read after a start, and the file's identity
+// then (device, inode, size, mtime, ctime: FileIdentity) is remembered (once its ctime is a few seconds old, see
+// Remember). Every read fstat()s the opened file: the same
+// identity means the same verified bytes (content files are never rewritten in place, and any write, truncation,
+// replacement or touch through the filesystem changes the identity, ctime included), so the body is served without
+// hashing it again; any other identity is hashed again before (small bodies) or while (large ones) it is served. A
+// mismatch, or a missing or short file, removes the entry. Not covered: the medium silently flipping bits under an
+// unchanged inode while the process runs (the next start re-hashes everything it reads). docs/decisions.md.
 // Files are 0600, folders 0700. The in-memory map (bucket sizes, last use, content reference counts) drives
 // least-recently-used eviction, which runs on its own task, never on a request.
 using System.Security.Cryptography;
@@ -19,12 +27,16 @@ internal sealed class CacheStore : IDisposable
     private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     /// <summary>Bodies up to this size are verified before their first byte is served; larger ones while streaming.</summary>
     public const long VerifyUpfrontBytes = 16L << 20;
+    /// <summary>A file version's identity is trusted once its ctime is this old (see <see cref="Remember"/>).</summary>
+    private const long SettledSeconds = 2;
 
     private readonly string _root, _content, _index, _tmp;
     private readonly long _maxBytes;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Size, int Refs)> _contents = new(StringComparer.Ordinal);
+    /// <summary>Content hash → the identity of the file version whose sha256 was verified in this process.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, FileIdentity> _verified = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _evictSignal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _evictor;
@@ -56,6 +68,9 @@ internal sealed class CacheStore : IDisposable
         get { lock (_gate) return _contents.Count; }
     }
 
+    /// <summary>File versions whose sha256 was verified and whose identity is remembered (tests).</summary>
+    internal int VerifiedCount => _verified.Count;
+
     public int EntryCount
     {
         get { lock (_gate) return _buckets.Count; }
@@ -65,9 +80,15 @@ internal sealed class CacheStore : IDisposable
 
     private string BucketPath(string key)
     {
+        if (_bucketPaths.TryGetValue(key, out var known)) return known;
         var h = Sha256Hex(key);
-        return Path.Combine(_index, h[..2], h[2..4], h);
+        var path = Path.Combine(_index, h[..2], h[2..4], h);
+        if (_bucketPaths.Count >= 4096) _bucketPaths.Clear(); // bounded memo of recent keys
+        _bucketPaths[key] = path;
+        return path;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _bucketPaths = new(StringComparer.Ordinal);
 
     private string ContentPath(string hash) => Path.Combine(_content, hash[..2], hash[2..4], hash);
 
@@ -81,7 +102,9 @@ internal sealed class CacheStore : IDisposable
             bucket.LastUsed = ++_clock;
             // The parsed live lines are kept in memory (the file is the truth on every write and at start-up),
             // so a hit costs no index read or parse.
-            return bucket.Entries.Where(e => e.Key == key).ToList();
+            var live = new List<IndexEntry>(bucket.Entries.Count);
+            foreach (var e in bucket.Entries) if (e.Key == key) live.Add(e);
+            return live;
         }
     }
 
@@ -124,38 +147,70 @@ internal sealed class CacheStore : IDisposable
         return live;
     }
 
-    /// <summary>Opens a body for reading, its integrity checked (see <see cref="VerifyUpfrontBytes"/>); null when the
-    /// file is missing, short or corrupt (the key is then removed, and a corruption reported).</summary>
+    /// <summary>Opens a body for reading, its integrity checked (header comment; <see cref="VerifyUpfrontBytes"/>); null when
+    /// the file is missing, short or corrupt (the key is then removed, and a corruption reported). A verified body comes
+    /// back as a <see cref="ContentStream"/> at position 0; a large one not verified yet is verified by that stream as it is
+    /// read.</summary>
     public Stream? OpenContent(IndexEntry entry)
     {
         if (entry.ContentHash is not { Length: 64 } hash) return null;
-        var path = ContentPath(hash);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
-        }
-        catch (IOException)
+        var handle = ContentStream.OpenHandle(ContentPath(hash));
+        if (handle is null)
         {
             Remove(entry.Key); // evicted underneath the index: a plain miss
             return null;
         }
-        if (file.Length != entry.Size)
+        var identity = FileIdentity.Of(handle);
+        if (identity is not { } id || id.Size != entry.Size)
         {
-            file.Dispose();
+            handle.Dispose();
             Corrupt(entry, "size");
             return null;
         }
-        if (entry.Size > VerifyUpfrontBytes) return new VerifyingStream(file, hash, () => Corrupt(entry, "hash"));
-        var actual = Convert.ToHexStringLower(SHA256.HashData(file));
-        if (actual != hash)
+        if (_verified.TryGetValue(hash, out var known) && known == id) return ContentStream.Over(handle, entry.Size);
+        if (entry.Size > VerifyUpfrontBytes)
+            return ContentStream.Verifying(handle, entry.Size, hash, () => Corrupt(entry, "hash"), () => Remember(hash, id));
+        if (!HashMatches(handle, hash, entry.Size))
         {
-            file.Dispose();
+            handle.Dispose();
             Corrupt(entry, "hash");
             return null;
         }
-        file.Position = 0;
-        return file;
+        Remember(hash, id);
+        return ContentStream.Over(handle, entry.Size);
+    }
+
+    private static bool HashMatches(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string hash, long size)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(size, 1), 256 * 1024));
+        try
+        {
+            long offset = 0;
+            int n;
+            while ((n = RandomAccess.Read(handle, buffer, offset)) > 0)
+            {
+                sha.AppendData(buffer, 0, n);
+                offset += n;
+            }
+            Span<byte> actual = stackalloc byte[32];
+            sha.GetHashAndReset(actual);
+            return offset == size && Convert.ToHexStringLower(actual) == hash;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Remembers a verified file version, unless its ctime is under <see cref="SettledSeconds"/> old: the kernel stamps
+    /// ctime from a coarse clock (a tick of a few ms), so a write in the same tick as the verification could leave the
+    /// identity unchanged; a version older than that cannot be changed without a later ctime.
+    /// </summary>
+    private void Remember(string hash, FileIdentity id)
+    {
+        if (id.CtimeSec < DateTimeOffset.UtcNow.ToUnixTimeSeconds() - SettledSeconds) _verified[hash] = id;
     }
 
     private void Corrupt(IndexEntry entry, string why)
@@ -163,6 +218,7 @@ internal sealed class CacheStore : IDisposable
         lock (_gate)
         {
             Remove(entry.Key);
+            if (entry.ContentHash is { } gone) _verified.TryRemove(gone, out _);
             if (entry.ContentHash is { } hash && !_contents.ContainsKey(hash)) TryDelete(ContentPath(hash));
             // A corrupt file still referenced by another key goes too: every key that used it would fail anyway.
             else if (entry.ContentHash is { } shared)
@@ -265,6 +321,7 @@ internal sealed class CacheStore : IDisposable
             return;
         }
         _contents.Remove(hash);
+        _verified.TryRemove(hash, out _);
         Interlocked.Add(ref _contentBytes, -c.Size);
         TryDelete(ContentPath(hash));
     }
@@ -294,6 +351,7 @@ internal sealed class CacheStore : IDisposable
             foreach (var hash in _contents.Keys.ToList()) TryDelete(ContentPath(hash));
             _buckets.Clear();
             _contents.Clear();
+            _verified.Clear();
             Interlocked.Exchange(ref _bucketBytes, 0);
             Interlocked.Exchange(ref _contentBytes, 0);
             return count;

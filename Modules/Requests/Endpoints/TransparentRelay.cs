@@ -14,7 +14,7 @@ internal static class TransparentRelay
         var response = context.Response;
         var bodyless = upstreamHead || upstream.StatusCode is 204 or 304;
         var streaming = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
-        if (!bodyless && !streaming)
+        if (!bodyless && !streaming && upstream.BodyFile is null)
         {
             // Wait for the first body bytes (or the end) before committing the status: a transfer that
             // fails before any byte (max_filesize, reset) then gets a proper error answer.
@@ -56,7 +56,8 @@ internal static class TransparentRelay
 
         try
         {
-            if (!bodyless) await upstream.Body.CopyToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+            if (!bodyless && upstream.BodyFile is { } file) await CachedBody.SendAsync(response.BodyWriter, file, context.RequestAborted).ConfigureAwait(false);
+            else if (!bodyless) await upstream.Body.CopyToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
             var result = await upstream.Completion.ConfigureAwait(false);
             if (!result.Ok) context.Abort();
         }

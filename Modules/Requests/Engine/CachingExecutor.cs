@@ -10,6 +10,7 @@
 //                           └─ miss ─► collapse (one leader per key; followers wait, then look up again)
 //                                        └─► RequestExecutor ─► head ─► BeginStore ─► tee: body → caller pipe + store
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -18,10 +19,12 @@ using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Model;
 using HoodyCurl.Requests.Security;
 using HoodyCurl.Requests.Validation;
+using Microsoft.Extensions.Logging;
 
 namespace HoodyCurl.Requests.Engine;
 
-internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cache, SsrfGuard guard, RequestsOptions options, TimeProvider clock)
+internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cache, SsrfGuard guard, RequestsOptions options, TimeProvider clock,
+    EngineMetrics metrics, ILogger logger)
     : IRequestExecutor
 {
     public const string NotCachedCode = "NOT_CACHED";
@@ -30,11 +33,10 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
 
     public async Task<UpstreamResponse> SendAsync(CurlRequest request, ExecutionOptions execution, CancellationToken cancellationToken)
     {
-        if (!cache.Enabled)
-        {
-            cache.CountBypass("cache_disabled");
-            return await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
-        }
+        // Off (--cache-mode off or no namespace): no lookup takes place, so nothing is counted (RequestsModule does not
+        // even put this executor in front of the engine then).
+        if (!cache.Enabled) return await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
         var method = request.EffectiveMethod;
         var url = IdnHost.ToAsciiUrl(request.Url);
         if (method is not ("GET" or "HEAD"))
@@ -47,10 +49,10 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         }
         // Nothing is served from the cache for a request the engine would refuse (SSRF, header injection):
         // the engine refuses it with its own answer, metrics and log line.
-        if (!Admissible(request, url)) return await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
+        if (Admissible(request, url) is not { } canonical) return await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
 
         var key = ToCacheRequest(request, method, url);
-        var lookup = await cache.LookupAsync(key, ct => CurrentAddresses(url, ct), cancellationToken).ConfigureAwait(false);
+        var lookup = await cache.LookupAsync(key, ct => CurrentAddresses(canonical, ct), cancellationToken).ConfigureAwait(false);
         CollapseTicket? ticket = null;
         if (lookup.Outcome == CacheOutcome.Miss && lookup.MayStore)
         {
@@ -59,7 +61,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
             {
                 // Another caller fetched this key meanwhile: its result is in the store if it was storable.
                 ticket = null;
-                lookup = await cache.LookupAsync(key, ct => CurrentAddresses(url, ct), cancellationToken).ConfigureAwait(false);
+                lookup = await cache.LookupAsync(key, ct => CurrentAddresses(canonical, ct), cancellationToken).ConfigureAwait(false);
             }
         }
         try
@@ -67,7 +69,8 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
             switch (lookup.Outcome)
             {
                 case CacheOutcome.Hit or CacheOutcome.Stale:
-                    if (Serve(lookup.Entry!, lookup.Outcome == CacheOutcome.Hit ? "hit" : "stale", request, url) is { } served) return served;
+                    if (ServeHit(lookup.Entry!, lookup.Outcome == CacheOutcome.Hit ? "hit" : "stale", request, url, canonical, execution, started) is { } served)
+                        return served;
                     break; // the body vanished or was corrupt (the entry is gone): fetch it
                 case CacheOutcome.Unsatisfiable:
                     throw new ApiErrorException(new ApiError(504, NotCachedCode, "only-if-cached: the cache holds no usable response for this request"));
@@ -79,17 +82,26 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
                     {
                         var headers = Neutral(answer.Headers);
                         await answer.DisposeAsync().ConfigureAwait(false);
-                        if (cache.Refresh(key, lookup.Entry!, headers, requestTime) is { } refreshed && Serve(refreshed, "revalidated", request, url) is { } served304)
+                        // The conditional request was counted and logged by the engine (a 304); the stored body it unlocked
+                        // still obeys max_filesize.
+                        if (cache.Refresh(key, lookup.Entry!, headers, requestTime) is { } refreshed &&
+                            ServeHit(refreshed, "revalidated", request, url, canonical, execution, started, record: false) is { } served304)
                             return served304;
                         return Mark(await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false), "miss");
                     }
-                    return Store(answer, key, lookup.MayStore, requestTime, "miss", null);
+                    return Store(answer, key, canonical, lookup.MayStore, requestTime, "miss", null);
+                case CacheOutcome.Bypass when lookup.Reason == "pin_mismatch":
+                    // The stored entry's address is no longer the host's (DNS moved, --resolve changed): it is not served;
+                    // the fresh answer, fetched from the current address, replaces it.
+                    var refetchTime = clock.GetUtcNow();
+                    var refetched = await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
+                    return Store(refetched, key, canonical, lookup.MayStore, refetchTime, "bypass", null);
                 case CacheOutcome.Bypass:
                     return Mark(await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false), "bypass");
             }
-            var started = clock.GetUtcNow();
+            var fetchTime = clock.GetUtcNow();
             var fetched = await inner.SendAsync(request, execution, cancellationToken).ConfigureAwait(false);
-            var stored = Store(fetched, key, lookup.MayStore, started, "miss", ticket);
+            var stored = Store(fetched, key, canonical, lookup.MayStore, fetchTime, "miss", ticket);
             ticket = null; // the tee releases it once the store is done
             return stored;
         }
@@ -99,7 +111,8 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         }
     }
 
-    private bool Admissible(CurlRequest request, string url)
+    /// <summary>The request's canonical URL when the engine would run it; null when it would refuse it.</summary>
+    private CanonicalUrl? Admissible(CurlRequest request, string url)
     {
         try
         {
@@ -107,9 +120,70 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         }
         catch (ApiErrorException)
         {
-            return false;
+            return null;
         }
-        return guard.CheckUrl(url, out _).Allowed;
+        // The guard's URL verdict depends on the URL and the fixed flags only (no DNS): allowed URLs are remembered, so a
+        // hit does not canonicalise its URL every time (a bounded memo, emptied when full).
+        if (_admitted.TryGetValue(url, out var known)) return known;
+        if (!guard.CheckUrl(url, out var canonical).Allowed) return null;
+        if (_admitted.Count >= MemoSize) _admitted.Clear();
+        _admitted[url] = canonical!;
+        return canonical;
+    }
+
+    private const int MemoSize = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CanonicalUrl> _admitted = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DoorMetrics> _doors = new(StringComparer.Ordinal);
+    /// <summary>A stored head converted to the engine's header type once per stored head (the cache keeps its list).</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<KeyValuePair<string, string>>, List<HeaderEntry>> _heads = new();
+
+    /// <summary>The door's ok series, resolved once (label lookups are not free on a hit's budget).</summary>
+    private sealed class DoorMetrics(EngineMetrics metrics, string door)
+    {
+        public readonly Kernel.Metrics.Counter.Child Ok = metrics.Requests.WithLabels(door, "ok");
+        public readonly Kernel.Metrics.Histogram.Child OkDuration = metrics.Duration.WithLabels(door, "ok");
+    }
+
+    /// <summary>
+    /// A hit (or an allowed stale entry) answers like a relayed request: the caller's max_filesize refuses a larger
+    /// body with the engine's own error, and the request is counted in hoody_curl_requests_total and logged on the
+    /// engine's one line per request (attempts=0: nothing went upstream). Null when the body vanished or was corrupt.
+    /// </summary>
+    private UpstreamResponse? ServeHit(CachedResponse entry, string status, CurlRequest request, string url, CanonicalUrl canonical,
+        ExecutionOptions execution, long started, bool record = true)
+    {
+        var head = request.EffectiveMethod == "HEAD";
+        if (!head && request.MaxFilesize is { } max && entry.Size > max && entry.StatusCode is not (204 or 304))
+        {
+            entry.OpenBody()?.Dispose();
+            var tooLarge = new ApiError(502, ErrorCodes.ResponseTooLarge, $"the response is larger than max_filesize ({max} bytes)");
+            if (record) Record(execution, tooLarge, entry.StatusCode, 0, started, canonical);
+            throw new ApiErrorException(tooLarge);
+        }
+        var served = Serve(entry, status, request, url);
+        if (served is not null && record) Record(execution, null, entry.StatusCode, head ? 0 : entry.Size, started, canonical);
+        return served;
+    }
+
+    private void Record(ExecutionOptions execution, ApiError? error, int status, long bytes, long started, CanonicalUrl canonical)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (error is null)
+        {
+            var door = _doors.GetOrAdd(execution.Door, static (d, m) => new DoorMetrics(m, d), metrics);
+            door.Ok.Inc();
+            door.OkDuration.Observe(elapsed.TotalSeconds);
+        }
+        else
+        {
+            metrics.Requests.WithLabels(execution.Door, "too_large").Inc();
+            metrics.Duration.WithLabels(execution.Door, "too_large").Observe(elapsed.TotalSeconds);
+        }
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            Log.RequestFinished(logger, execution.RequestId, execution.Door, error is null ? "allowed" : "failed", error?.Code ?? "-",
+                $"{canonical.Scheme}://{canonical.Host}:{canonical.Port}", status, bytes, (long)elapsed.TotalMilliseconds, 0);
+        }
     }
 
     private static UpstreamResponse Mark(UpstreamResponse response, string status)
@@ -141,14 +215,14 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
     }
 
     /// <summary>The host's current resolve-and-pin set: the literal address, the --resolve entries, else DNS.</summary>
-    private async ValueTask<IReadOnlyList<string>> CurrentAddresses(string url, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<string>> CurrentAddresses(CanonicalUrl canonical, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return [];
-        var host = uri.IdnHost.Trim('[', ']');
-        if (IPAddress.TryParse(host, out var literal)) return [literal.ToString()];
-        var pinned = guard.ResolveEntries.Where(e => e.Host.Equals(host, StringComparison.OrdinalIgnoreCase) && e.Port == uri.Port)
-            .Select(e => e.Address.ToString()).ToList();
-        if (pinned.Count > 0) return pinned;
+        if (canonical.LiteralAddress is { } literal) return [literal.ToString()];
+        var host = canonical.Host;
+        List<string>? pinned = null;
+        foreach (var e in guard.ResolveEntries)
+            if (e.Port == canonical.Port && e.Host.Equals(host, StringComparison.OrdinalIgnoreCase)) (pinned ??= []).Add(e.Address.ToString());
+        if (pinned is not null) return pinned;
         try
         {
             return (await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false)).Select(a => a.ToString()).ToList();
@@ -160,7 +234,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
     }
 
     /// <summary>A stored response as an UpstreamResponse whose body streams from the content file; null when it is gone.</summary>
-    private static UpstreamResponse? Serve(CachedResponse entry, string status, CurlRequest request, string url)
+    private UpstreamResponse? Serve(CachedResponse entry, string status, CurlRequest request, string url)
     {
         var head = request.EffectiveMethod == "HEAD";
         Stream? body = null;
@@ -169,8 +243,12 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
             body = entry.OpenBody();
             if (body is null) return null;
         }
-        var reader = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: 256 * 1024));
-        var headers = entry.Headers.Select(h => new HeaderEntry(h.Key, h.Value)).ToList();
+        else
+        {
+            entry.OpenBody()?.Dispose(); // opened (and verified) by the lookup; no body goes out
+        }
+        var reader = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: (int)Math.Clamp(entry.Size, 4096, 256 * 1024)));
+        var headers = _heads.GetValue(entry.Headers, static h => h.Select(x => new HeaderEntry(x.Key, x.Value)).ToList());
         var info = new TransferInfo
         {
             StatusCode = entry.StatusCode,
@@ -183,11 +261,13 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         {
             CacheStatus = status,
             CacheAgeSeconds = entry.AgeSeconds,
+            BodyFile = body as ContentStream, // verified already (a body still being verified is another stream)
         };
     }
 
     /// <summary>Offers a response to the store; when it is taken, the body is teed into it while it streams on.</summary>
-    private UpstreamResponse Store(UpstreamResponse response, CacheRequest key, bool mayStore, DateTimeOffset requestTime, string status, CollapseTicket? ticket)
+    private UpstreamResponse Store(UpstreamResponse response, CacheRequest key, CanonicalUrl canonical, bool mayStore, DateTimeOffset requestTime, string status,
+        CollapseTicket? ticket)
     {
         var writer = mayStore ? cache.BeginStore(key, response.StatusCode, Neutral(response.Headers), response.BodyDecoded, requestTime) : null;
         if (writer is null)
@@ -196,12 +276,12 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
             return Mark(response, status);
         }
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, useSynchronizationContext: false));
-        var completion = Task.Run(() => TeeAsync(response, writer, pipe.Writer, ticket));
+        var completion = Task.Run(() => TeeAsync(response, writer, pipe.Writer, ticket, canonical));
         return new UpstreamResponse(response.StatusCode, response.Headers, response.EffectiveUrl, response.BodyDecoded, pipe.Reader, completion,
             response.Attempts, response.Abort) { CacheStatus = status };
     }
 
-    private async Task<TransferResult> TeeAsync(UpstreamResponse response, ICacheWriter writer, PipeWriter caller, CollapseTicket? ticket)
+    private async Task<TransferResult> TeeAsync(UpstreamResponse response, ICacheWriter writer, PipeWriter caller, CollapseTicket? ticket, CanonicalUrl canonical)
     {
         Exception? failure = null;
         var callerGone = false;
@@ -234,7 +314,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         try
         {
             if (failure is null && !callerGone && result.Ok && writer.Active)
-                await writer.CommitAsync(options.Proxy is null ? result.Info.PrimaryIp : null, CancellationToken.None).ConfigureAwait(false);
+                await writer.CommitAsync(options.Proxy is null ? result.Info.PrimaryIp : null, ct => CurrentAddresses(canonical, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

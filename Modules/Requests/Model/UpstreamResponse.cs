@@ -40,6 +40,9 @@ public sealed class UpstreamResponse : IAsyncDisposable
     public string? CacheStatus { get; internal set; }
     /// <summary>Seconds the stored response has aged (RFC 9111 §4.2.3), for the Age header of a served entry.</summary>
     public long? CacheAgeSeconds { get; internal init; }
+    /// <summary>A cache hit's verified content file, when the body is exactly its bytes: transparent mode sends it straight
+    /// from the file (no pipe) instead of reading <see cref="Body"/>, which is over the same file.</summary>
+    internal HoodyCurl.Cache.ContentStream? BodyFile { get; init; }
 
     public string? ContentType => Headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value;
 

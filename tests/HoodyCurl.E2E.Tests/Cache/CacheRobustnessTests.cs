@@ -243,7 +243,8 @@ public class CacheRobustnessTests
         await Assert.That(first.TryGetProperty("cache", out _)).IsFalse();
         await Assert.That(upstream.CacheableHits(name)).IsEqualTo(2);
         await Assert.That(await CacheEnvironment.MetricAsync(sidecar, "hoody_curl_cache_enabled")).IsEqualTo(0);
-        await Assert.That(await CacheEnvironment.MetricAsync(sidecar, "hoody_curl_cache_bypass_total{reason=\"cache_disabled\"}")).IsEqualTo(2);
+        // Off: no lookup, nothing to bypass (docs/decisions.md); the series exists and stays 0.
+        await Assert.That(await CacheEnvironment.MetricAsync(sidecar, "hoody_curl_cache_bypass_total{reason=\"cache_disabled\"}")).IsEqualTo(0);
         var (_, stats) = await sidecar.Client.GetJsonAsync("/api/v1/curl/cache");
         await Assert.That(stats.GetProperty("enabled").GetBoolean()).IsFalse();
     }
