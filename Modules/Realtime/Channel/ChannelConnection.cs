@@ -397,12 +397,17 @@ internal sealed class ChannelConnection
         var outcome = "ok";
         var firstByte = stream.FirstByteSource;
         var slotHeld = false;
+        IDisposable? permit = null;
         try
         {
             try
             {
                 await slot.ConfigureAwait(false);
                 slotHeld = true;
+                // Then one permit of the process-wide --max-concurrent-sync cap, shared with sync REST requests:
+                // while none is free the stream stays queued on its socket (channel.md §11, FIFO), within
+                // stream_timeout_secs like any wait before response.start.
+                permit = await _services.SyncLimiter.EnterAsync(firstByte.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -452,6 +457,7 @@ internal sealed class ChannelConnection
         }
         finally
         {
+            permit?.Dispose();
             if (slotHeld) _slots.Release();
             stream.FailUpload(); // a body still arriving is dropped; libcurl has stopped reading it
             _streams.TryRemove(id, out _);

@@ -25,7 +25,7 @@ internal sealed class EngineMetrics
         SsrfDenied = registry.Counter("hoody_curl_ssrf_denied_total", "Requests or connections refused by the SSRF guard, by rule.", "reason");
         BytesDown = registry.Counter("hoody_curl_upstream_received_bytes_total", "Body bytes received from upstreams.");
         SyncRejected = registry.Counter("hoody_curl_sync_rejected_total", "Sync requests refused because --max-concurrent-sync was reached.");
-        SyncInFlight = registry.Gauge("hoody_curl_sync_in_flight", "Sync requests in flight.");
+        SyncInFlight = registry.Gauge("hoody_curl_sync_in_flight", "Requests holding a --max-concurrent-sync permit: sync REST requests and executing channel streams.");
         BackPressurePauses = registry.Counter("hoody_curl_transfer_pauses_total", "Transfers paused because their reader (caller, file, socket) fell a pipe's worth behind.");
     }
 

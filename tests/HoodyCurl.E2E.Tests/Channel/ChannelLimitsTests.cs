@@ -85,4 +85,56 @@ public class ChannelLimitsTests
         var bytes = await File.ReadAllBytesAsync(Path.Combine(sidecar.StorageDir, "downloads", path));
         await Assert.That(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))).IsEqualTo(Payload.Sha256Hex(size, Payload.DefaultSeed));
     }
+
+    [Test]
+    public async Task Channel_streams_and_sync_requests_share_one_max_concurrent_sync_cap()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync("--max-concurrent-sync", "2");
+        await using var ch = await ChannelClient.ConnectAsync(sidecar.BaseUrl);
+        await ch.WaitAsync(f => f.Count >= 1);
+        // Every upstream request below carries one trace id, so the upstream counts how many ran at once.
+        var trace = $"shared-cap-{Guid.NewGuid():N}";
+        var slowRest = sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/delay/4000?trace={trace}"))}");
+        await ch.StartAsync(1, ChannelClient.Get(upstream.Url($"/delay/4000?trace={trace}")));
+        await WaitUntilAsync(() => upstream.Trace(trace).Active == 2, "both slow requests reach the upstream");
+        await Assert.That(await MetricAsync(sidecar, "hoody_curl_sync_in_flight")).IsEqualTo(2);
+
+        // The cap is full: two more channel streams queue on the socket, a sync request is refused.
+        await ch.StartAsync(2, ChannelClient.Get(upstream.Url($"/delay/100?trace={trace}")));
+        await ch.StartAsync(3, ChannelClient.Get(upstream.Url($"/delay/100?trace={trace}")));
+        await ch.WaitAsync(f => f.Count(x => x.Type == "accepted" && x.StreamId is 2 or 3) == 2);
+        await WaitUntilAsync(async () => await MetricAsync(sidecar, "hoody_curl_channel_streams_queued") == 2, "streams 2 and 3 wait for a permit");
+        using (var refused = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/status/200?trace={trace}"))}"))
+        {
+            await Assert.That((int)refused.StatusCode).IsEqualTo(503);
+            await Assert.That((await Api.ReadJsonAsync(refused)).GetProperty("error").GetString()).IsEqualTo("QUEUE_FULL");
+        }
+        await Assert.That(upstream.Trace(trace).Hits).IsEqualTo(2); // nothing queued or refused has reached the upstream
+
+        // Permits free up: the queued streams run, and the sync door works again once all are back.
+        using (var first = await slowRest) await Assert.That((int)first.StatusCode).IsEqualTo(200);
+        foreach (var id in new ulong[] { 1, 2, 3 })
+        {
+            var frames = await ch.WaitStreamAsync(id, 30);
+            await Assert.That(frames[^1].Type).IsEqualTo("response.end");
+            await Assert.That(frames.First(f => f.Type == "response.start").Json!.Value.GetProperty("status_code").GetInt32()).IsEqualTo(200);
+        }
+        await WaitUntilAsync(async () => await MetricAsync(sidecar, "hoody_curl_sync_in_flight") == 0, "every permit is returned");
+        var (status, _) = await sidecar.Client.GetJsonAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/status/200?trace={trace}"))}");
+        await Assert.That(status).IsEqualTo(200);
+        await Assert.That(upstream.Trace(trace).Hits).IsEqualTo(5);
+        await Assert.That(upstream.Trace(trace).MaxActive).IsEqualTo(2); // never more than the cap, both doors together
+    }
+
+    private static async Task<double> MetricAsync(Sidecar sidecar, string series) =>
+        HoodyCurl.E2E.Tests.Realtime.JobEventStreamTests.MetricValue(await sidecar.Client.GetStringAsync("/metrics"), series);
+
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); !await condition(); await Task.Delay(20))
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within 15 s: {what}");
+    }
 }
