@@ -586,22 +586,17 @@ internal sealed class ChannelConnection
         {
             while (true)
             {
-                var read = await upstream.Body.ReadAsync(token).ConfigureAwait(false);
-                var buffer = read.Buffer;
-                // Coalescing: while earlier frames of this stream still wait in the outbound queue, gather up to
-                // `gather` bytes instead of sending every 16 KiB libcurl write as its own frame. The writer wakes this
-                // read (CancelPendingRead) when the stream's last queued frame is sent, so a trickling body is
-                // never held back behind an idle socket.
-                if (!read.IsCompleted && !read.IsCanceled && buffer.Length < gather)
-                {
-                    stream.HoldFor(upstream.Body);
-                    if (stream.FramesQueued > 0)
-                    {
-                        upstream.Body.AdvanceTo(buffer.Start, buffer.End);
-                        continue;
-                    }
-                }
+                // Coalescing: while earlier frames of this stream still wait in the outbound queue, gather `gather`
+                // bytes instead of sending every 16 KiB libcurl write as its own frame. ReadAtLeastAsync wakes this task
+                // only once that much is in the pipe (not on every libcurl write); the writer wakes it earlier
+                // (CancelPendingRead) when the stream's last queued frame is sent, so a trickling body is never held
+                // back behind an idle socket. HoldFor comes first: a frame sent in between leaves a pending cancel.
+                stream.HoldFor(upstream.Body);
+                var read = stream.FramesQueued > 0
+                    ? await upstream.Body.ReadAtLeastAsync(gather, token).ConfigureAwait(false)
+                    : await upstream.Body.ReadAsync(token).ConfigureAwait(false);
                 stream.HoldFor(null);
+                var buffer = read.Buffer;
                 while (!buffer.IsEmpty)
                 {
                     // One copy, from the engine's pipe into a pooled frame; the writer returns it to the pool once sent.
