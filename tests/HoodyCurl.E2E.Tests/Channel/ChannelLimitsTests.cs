@@ -127,6 +127,65 @@ public class ChannelLimitsTests
         await Assert.That(upstream.Trace(trace).MaxActive).IsEqualTo(2); // never more than the cap, both doors together
     }
 
+    [Test]
+    public async Task A_binary_upload_streams_into_the_transfer_before_its_frame_has_fully_arrived()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        await using var ch = await ChannelClient.ConnectAsync(sidecar.BaseUrl, "?binary=true&max_frame_bytes=4194304");
+        await ch.WaitAsync(f => f.Count >= 1);
+        var trace = $"ch-upload-{Guid.NewGuid():N}";
+        var payload = System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        await ch.StartAsync(1, $"{{\"url\":\"{upstream.Url($"/echo?trace={trace}")}\",\"method\":\"PUT\"}}", binaryBody: true);
+        var frame = ChannelClient.RequestBody(1, payload);
+        // The first half of the one REQUEST_BODY message: the upstream request starts while the rest is unsent.
+        await ch.SendBinaryFragmentAsync(frame.AsMemory(0, frame.Length / 2), end: false);
+        await upstream.Trace(trace).Started.WaitAsync(TimeSpan.FromSeconds(15));
+        await Assert.That(ch.Frames.Any(f => f.StreamId == 1 && f.Type is "response.start" or "response.end" or "error")).IsFalse();
+        await ch.SendBinaryFragmentAsync(frame.AsMemory(frame.Length / 2), end: true);
+        var frames = await ch.WaitStreamAsync(1);
+        await Assert.That(frames[^1].Type).IsEqualTo("response.end");
+        var echo = System.Text.Json.JsonDocument.Parse(ChannelClient.Body(frames)).RootElement;
+        await Assert.That(echo.GetProperty("body_length").GetInt64()).IsEqualTo(payload.Length);
+        await Assert.That(echo.GetProperty("body_sha256").GetString()).IsEqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload)));
+    }
+
+    [Test]
+    public async Task A_promoted_stream_past_sse_max_duration_secs_gets_sse_max_duration_and_the_transfer_is_aborted()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync("--sse-max-duration-secs", "1");
+        await using var ch = await ChannelClient.ConnectAsync(sidecar.BaseUrl);
+        await ch.WaitAsync(f => f.Count >= 1);
+        var trace = $"ch-sse-max-{Guid.NewGuid():N}";
+        await ch.StartAsync(1, ChannelClient.Get(upstream.Url($"/sse?count=1000&interval_ms=100&trace={trace}")));
+        var frames = await ch.WaitStreamAsync(1, 20);
+        await Assert.That(frames[^1].Type).IsEqualTo("error");
+        await Assert.That(frames[^1].Json!.Value.GetProperty("error_type").GetString()).IsEqualTo("sse_max_duration");
+        await Assert.That(frames.Count(f => f.Type == "response.sse_event")).IsGreaterThan(0);
+        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
+    [Arguments(false)]
+    [Arguments(true)]
+    public async Task Under_no_sse_hello_says_so_and_an_event_stream_is_an_ordinary_body(bool binary)
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync("--no-sse");
+        await using var ch = await ChannelClient.ConnectAsync(sidecar.BaseUrl, binary ? "?binary=true" : "");
+        var hello = (await ch.WaitAsync(f => f.Count >= 1))[0].Json!.Value;
+        await Assert.That(hello.GetProperty("features").GetProperty("sse").GetBoolean()).IsFalse();
+        await ch.StartAsync(1, ChannelClient.Get(upstream.Url("/sse?count=3&interval_ms=10")));
+        var frames = await ch.WaitStreamAsync(1);
+        await Assert.That(frames[^1].Type).IsEqualTo("response.end");
+        await Assert.That(frames.Any(f => f.Type == "response.sse_event")).IsFalse();
+        await Assert.That(frames.First(f => f.Type == "response.start").Json!.Value.TryGetProperty("is_sse", out _)).IsFalse();
+        var body = System.Text.Encoding.UTF8.GetString(ChannelClient.Body(frames));
+        await Assert.That(body).Contains("event: tick");
+        await Assert.That(body).Contains("data: {\"i\":3}");
+    }
+
     private static async Task<double> MetricAsync(Sidecar sidecar, string series) =>
         HoodyCurl.E2E.Tests.Realtime.JobEventStreamTests.MetricValue(await sidecar.Client.GetStringAsync("/metrics"), series);
 
