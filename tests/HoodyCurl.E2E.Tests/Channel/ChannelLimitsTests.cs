@@ -128,6 +128,26 @@ public class ChannelLimitsTests
     }
 
     [Test]
+    public async Task A_stream_waiting_for_a_sync_permit_times_out_within_stream_timeout_secs_without_reaching_the_upstream()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync("--max-concurrent-sync", "1");
+        var holder = $"holder-{Guid.NewGuid():N}";
+        var waiter = $"waiter-{Guid.NewGuid():N}";
+        var slowRest = sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/delay/6000?trace={holder}"))}");
+        await upstream.Trace(holder).Started.WaitAsync(TimeSpan.FromSeconds(15));
+        await using var ch = await ChannelClient.ConnectAsync(sidecar.BaseUrl, "?stream_timeout_secs=1");
+        await ch.WaitAsync(f => f.Count >= 1);
+        await ch.StartAsync(1, ChannelClient.Get(upstream.Url($"/status/200?trace={waiter}")));
+        var frames = await ch.WaitStreamAsync(1, 20);
+        await Assert.That(string.Join(",", frames.Select(f => f.Type))).IsEqualTo("accepted,error");
+        await Assert.That(frames[^1].Json!.Value.GetProperty("error_type").GetString()).IsEqualTo("timeout");
+        await Assert.That(upstream.Trace(waiter).Hits).IsEqualTo(0);
+        await Assert.That(slowRest.IsCompleted).IsFalse(); // the permit was still held: the wait, not the upstream, timed out
+        using (var first = await slowRest) await Assert.That((int)first.StatusCode).IsEqualTo(200);
+    }
+
+    [Test]
     public async Task A_binary_upload_streams_into_the_transfer_before_its_frame_has_fully_arrived()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
