@@ -22,7 +22,7 @@ internal sealed class RealtimeMetrics
             "Request-channel streams finished, by outcome (ok, invalid, queue_full, cancelled, timeout, error, aborted, sse_capacity, sse_max_duration).", "outcome");
         foreach (var outcome in new[] { "ok", "invalid", "queue_full", "cancelled", "timeout", "error", "aborted", "sse_capacity", "sse_max_duration" })
             Streams.WithLabels(outcome);
-        StreamsQueued = registry.Gauge("hoody_curl_channel_streams_queued", "Request-channel streams waiting for an execution slot (max_concurrent_streams) now.");
+        StreamsQueued = registry.Gauge("hoody_curl_channel_streams_queued", "Request-channel streams waiting for an execution slot (max_concurrent_streams) or a --max-concurrent-sync permit now.");
         ChannelBytes = registry.Counter("hoody_curl_channel_bytes_total", "WebSocket message bytes on the request channel, by direction (in, out).", "direction");
         ChannelBytes.WithLabels("in");
         ChannelBytes.WithLabels("out");

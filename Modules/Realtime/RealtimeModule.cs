@@ -46,6 +46,7 @@ public sealed class RealtimeModule : IModule
         services.AddSingleton<JobWebSocketStream>();
         services.AddSingleton(sp => new Channel.ChannelServices(
             sp.GetRequiredService<HoodyCurl.Requests.IRequestExecutor>(), sp.GetRequiredService<HoodyCurl.Requests.RequestsOptions>(),
+            sp.GetRequiredService<HoodyCurl.Requests.ISyncLimiter>(),
             sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseSettings>(), sp.GetRequiredService<HoodyCurl.Kernel.Sse.SseCapacity>(),
             sp.GetRequiredService<RealtimeMetrics>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<HoodyCurl.Storage.IFileStore>(),

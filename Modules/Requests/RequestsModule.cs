@@ -38,7 +38,7 @@ public sealed class RequestsModule : IModule
         _asyncTimeout = FlagReader.Define(command, "--default-async-timeout-secs", "Transfer timeout of an async job without 'timeout'", d.DefaultAsyncTimeoutSecs);
         _maxTimeout = FlagReader.Define(command, "--max-timeout-secs", "Highest 'timeout'/'connect_timeout' a request may ask for (larger values are capped)", d.Limits.MaxTimeoutSecs);
         _syncWait = FlagReader.Define(command, "--max-sync-wait-secs", "How long a sync call may wait for the upstream before 408", d.MaxSyncWaitSecs);
-        _maxSync = FlagReader.Define(command, "--max-concurrent-sync", "Sync requests in flight before 503 QUEUE_FULL", d.MaxConcurrentSync);
+        _maxSync = FlagReader.Define(command, "--max-concurrent-sync", "Sync requests and executing channel streams in flight together (REST beyond it: 503 QUEUE_FULL; channel streams wait)", d.MaxConcurrentSync);
         _urlLength = FlagReader.Define(command, "--max-url-length", "Longest accepted target URL, in characters", d.Limits.MaxUrlLength);
         _headerCount = FlagReader.Define(command, "--max-header-count", "Most extra request headers per request", d.Limits.MaxHeaderCount);
         _headerBytes = FlagReader.Define(command, "--max-header-bytes", "Longest single request header (name + value), in bytes", d.Limits.MaxHeaderBytes);
@@ -123,6 +123,7 @@ public sealed class RequestsModule : IModule
             ? new CachingExecutor(sp.GetRequiredService<RequestExecutor>(), cache, guard, options, sp.GetService<TimeProvider>() ?? TimeProvider.System,
                 sp.GetRequiredService<EngineMetrics>(), sp.GetRequiredService<ILogger<RequestExecutor>>())
             : sp.GetRequiredService<RequestExecutor>());
+        services.AddSingleton<ISyncLimiter, SyncLimiter>();
         services.AddSingleton<SyncRequestHandler>();
         services.AddSingleton<SsePassthrough>();
         services.AddSingleton<IRequestDispatcher>(sp => sp.GetRequiredService<SyncRequestHandler>());

@@ -33,7 +33,7 @@ public sealed record RequestsOptions
     public int DefaultAsyncTimeoutSecs { get; init; } = 300;
     /// <summary>--max-sync-wait-secs: how long a sync call waits for the upstream's response head before 408. Default 600.</summary>
     public int MaxSyncWaitSecs { get; init; } = 600;
-    /// <summary>--max-concurrent-sync: sync requests in flight before 503 QUEUE_FULL. Default 1024.</summary>
+    /// <summary>--max-concurrent-sync: sync requests and channel streams in flight together (REST beyond it: 503 QUEUE_FULL; channel: the stream waits). Default 1024.</summary>
     public int MaxConcurrentSync { get; init; } = 1024;
     /// <summary>
     /// --redirect-strip-header: glob patterns (case-insensitive, `*` any run) of caller header names dropped

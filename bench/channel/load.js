@@ -1,7 +1,7 @@
 // Load generator for bench/channel (loopback only, Node 20 with --experimental-websocket). One JSON line per run.
 //   node load.js fanout  SIDECAR UPSTREAM SOCKETS STREAMS      STREAMS 1 KiB GETs spread over SOCKETS channel sockets
 //   node load.js rate    SIDECAR UPSTREAM CONCURRENCY SECONDS  1 KiB GETs: one channel socket vs the REST GET bridge
-//   node load.js big     SIDECAR UPSTREAM MIB                  one MIB body over a binary channel vs the transparent relay
+//   node load.js big     SIDECAR UPSTREAM MIB [REPS]           one MIB body over a binary channel vs the transparent relay, REPS (3) times each
 'use strict';
 const http = require('http');
 const [mode, sidecar, upstream] = process.argv.slice(2, 5);
@@ -64,12 +64,19 @@ async function loop(concurrency, seconds, one) {
     const rest = await loop(concurrency, seconds, () => restGet(upstream + '/bytes/1024'));
     console.log(JSON.stringify({ concurrency, seconds, channel, rest, ratio: +(channel.rps / Math.max(1, rest.rps)).toFixed(2) }));
   } else if (mode === 'big') {
-    const [mib] = args; const url = upstream + '/bytes/' + mib * 1048576;
-    const ch = await open('?binary=true&chunk_bytes=1048576');
-    let t0 = Date.now(); const n1 = await ch.get(url); const chMs = Date.now() - t0; ch.close();
-    t0 = Date.now(); const n2 = await restGet(url); const restMs = Date.now() - t0;
+    // REPS alternating pairs (channel, then relay) of one MIB body each; the ratio is of the medians, so one
+    // transfer slowed by a neighbour on a shared machine does not decide the cell.
+    const [mib, reps = 3] = args; const url = upstream + '/bytes/' + mib * 1048576;
     const mbps = (n, ms) => +(n / 1048576 / (ms / 1000)).toFixed(1);
-    console.log(JSON.stringify({ mib, channel: { bytes: n1, ms: chMs, mib_s: mbps(n1, chMs) }, relay: { bytes: n2, ms: restMs, mib_s: mbps(n2, restMs) }, ratio: +(mbps(n1, chMs) / mbps(n2, restMs)).toFixed(2) }));
+    const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+    const chRuns = [], relayRuns = []; let bytesOk = true;
+    for (let i = 0; i < reps; i++) {
+      const ch = await open('?binary=true&chunk_bytes=1048576');
+      let t0 = Date.now(); const n1 = await ch.get(url); chRuns.push(mbps(n1, Date.now() - t0)); ch.close();
+      t0 = Date.now(); const n2 = await restGet(url); relayRuns.push(mbps(n2, Date.now() - t0));
+      bytesOk = bytesOk && n1 === mib * 1048576 && n2 === mib * 1048576;
+    }
+    console.log(JSON.stringify({ mib, reps, bytes_ok: bytesOk, channel_mib_s: chRuns, relay_mib_s: relayRuns, ratio: +(median(chRuns) / median(relayRuns)).toFixed(2) }));
   }
   process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -6,12 +6,12 @@
 #
 #   bench/channel/run.sh        # from the repo root, after ./build.sh
 #
-# Knobs: SOCKETS (8) STREAMS (1000) CONCURRENCY (32) DURATION (5, seconds per rate cell) BIG_MIB (100) BENCH_BIN (dist/hoody-curl)
+# Knobs: SOCKETS (8) STREAMS (1000) CONCURRENCY (32) DURATION (5, seconds per rate cell) BIG_MIB (100) BIG_REPS (3) BENCH_BIN (dist/hoody-curl)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/channel"
 BIN=${BENCH_BIN:-$ROOT/dist/hoody-curl}
-SOCKETS=${SOCKETS:-8} STREAMS=${STREAMS:-1000} CONCURRENCY=${CONCURRENCY:-32} DURATION=${DURATION:-5} BIG_MIB=${BIG_MIB:-100}
+SOCKETS=${SOCKETS:-8} STREAMS=${STREAMS:-1000} CONCURRENCY=${CONCURRENCY:-32} DURATION=${DURATION:-5} BIG_MIB=${BIG_MIB:-100} BIG_REPS=${BIG_REPS:-3}
 [ -x "$BIN" ] || { echo "build first: ./build.sh" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/hoody-ch-bench.XXXXXX)
 PIDS=()
@@ -37,5 +37,5 @@ echo 5 > "/proc/$SC_PID/clear_refs" 2>/dev/null || true
 echo "fanout: $(taskset -c 0 $NODE "$HERE/load.js" fanout "$SC" "$UP" "$SOCKETS" "$STREAMS")"
 echo "fanout_rss_kb: peak=$(awk '/^VmHWM:/{print $2}' /proc/$SC_PID/status) now=$(awk '/^VmRSS:/{print $2}' /proc/$SC_PID/status)"
 echo "rate: $(taskset -c 0 $NODE "$HERE/load.js" rate "$SC" "$UP" "$CONCURRENCY" "$DURATION")"
-echo "big: $(taskset -c 0 $NODE "$HERE/load.js" big "$SC" "$UP" "$BIG_MIB")"
+echo "big: $(taskset -c 0 $NODE "$HERE/load.js" big "$SC" "$UP" "$BIG_MIB" "$BIG_REPS")"
 echo "load avg after: $(cut -d' ' -f1-3 /proc/loadavg)"

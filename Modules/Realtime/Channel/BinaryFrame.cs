@@ -1,6 +1,7 @@
 // The channel's binary frame (channel.md §6.1): a 16-byte little-endian header, then raw body bytes.
 //   0 u8 version (1) | 1 u8 kind (1 BODY, 2 REQUEST_BODY) | 2 u16 flags (bit 0 LAST) | 4 u32 reserved (0) | 8 u64 stream_id
 // The parser sees untrusted bytes: it never throws, and says why a frame is refused.
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace HoodyCurl.Realtime.Channel;
@@ -27,6 +28,30 @@ internal static class BinaryFrame
     public static byte[] Encode(byte kind, ushort flags, ulong streamId, ReadOnlySpan<byte> payload)
     {
         var frame = new byte[HeaderBytes + payload.Length];
+        WriteHeader(frame, kind, flags, streamId);
+        payload.CopyTo(frame.AsSpan(HeaderBytes));
+        return frame;
+    }
+
+    /// <summary>
+    /// A frame in a buffer rented from <see cref="ArrayPool{T}.Shared"/>: header plus one copy of
+    /// <paramref name="payload"/>; the frame is the first <paramref name="length"/> bytes. The caller returns the
+    /// buffer to the pool once the frame has been sent.
+    /// </summary>
+    public static byte[] Rent(byte kind, ushort flags, ulong streamId, in ReadOnlySequence<byte> payload, out int length)
+    {
+        length = HeaderBytes + (int)payload.Length;
+        var frame = ArrayPool<byte>.Shared.Rent(length);
+        WriteHeader(frame, kind, flags, streamId);
+        payload.CopyTo(frame.AsSpan(HeaderBytes));
+        return frame;
+    }
+
+    /// <inheritdoc cref="Rent(byte, ushort, ulong, in ReadOnlySequence{byte}, out int)"/>
+    public static byte[] Rent(byte kind, ushort flags, ulong streamId, ReadOnlySpan<byte> payload, out int length)
+    {
+        length = HeaderBytes + payload.Length;
+        var frame = ArrayPool<byte>.Shared.Rent(length);
         WriteHeader(frame, kind, flags, streamId);
         payload.CopyTo(frame.AsSpan(HeaderBytes));
         return frame;

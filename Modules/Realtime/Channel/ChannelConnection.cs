@@ -34,6 +34,12 @@ internal sealed class ChannelConnection
     internal const int StreamQuota = 4;
     /// <summary>Binary sockets buffer a 2xx body only up to this Content-Length; larger or unknown ones stream (channel.md §8).</summary>
     private const long BufferedBinaryLimit = 16 * 1024;
+    /// <summary>
+    /// A streamed body gathers at most this much (or chunk_bytes, if smaller) while its earlier frames wait: well
+    /// under the engine pipe's pause threshold (1 MiB), so gathering alone never pauses libcurl; frames still
+    /// carry up to chunk_bytes when more than this is already there.
+    /// </summary>
+    private const int CoalesceBytes = 256 * 1024;
 
     private readonly WebSocket _socket;
     private readonly ChannelLimits _limits;
@@ -42,6 +48,7 @@ internal sealed class ChannelConnection
     private readonly ConcurrentDictionary<ulong, ChannelStream> _streams = new();
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _closed;
+    private readonly HoodyCurl.Kernel.Metrics.Counter.Child _bytesOut;
     private long _lastActivity;
     private (WebSocketCloseStatus Status, string Reason)? _close;
 
@@ -57,6 +64,7 @@ internal sealed class ChannelConnection
         _slots = new SemaphoreSlim(limits.MaxConcurrentStreams, limits.MaxConcurrentStreams);
         _closed = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         _lastActivity = Environment.TickCount64;
+        _bytesOut = services.Metrics.ChannelBytes.WithLabels("out"); // looked up once, not per frame
     }
 
     private RealtimeMetrics Metrics => _services.Metrics;
@@ -66,7 +74,8 @@ internal sealed class ChannelConnection
         Metrics.ChannelsOpen.Inc();
         using var onStop = stopping.Register(() => Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"));
         var token = _closed.Token;
-        _outbound.Writer.TryWrite(new Outbound(ChannelFrames.Hello(Guid.NewGuid().ToString(), _limits, _services.Sse.Enabled, _services.CacheEnabled), false, null));
+        var hello = ChannelFrames.Hello(Guid.NewGuid().ToString(), _limits, _services.Sse.Enabled, _services.CacheEnabled);
+        _outbound.Writer.TryWrite(new Outbound(hello, hello.Length, false, null, false));
         var writer = WriteLoopAsync(token);
         var receiver = ReceiveLoopAsync(token);
         var idle = IdleLoopAsync(token);
@@ -121,8 +130,9 @@ internal sealed class ChannelConnection
             await foreach (var item in _outbound.Reader.ReadAllAsync(token).ConfigureAwait(false))
             {
                 if (token.IsCancellationRequested) return;
-                await _socket.SendAsync(item.Data, item.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
-                Metrics.ChannelBytes.WithLabels("out").Inc(item.Data.Length);
+                await _socket.SendAsync(item.Data.AsMemory(0, item.Length), item.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+                if (item.Pooled) ArrayPool<byte>.Shared.Return(item.Data); // sent: the socket has copied it out
+                _bytesOut.Inc(item.Length);
                 item.Owner?.OnFrameSent();
             }
         }
@@ -132,26 +142,39 @@ internal sealed class ChannelConnection
     }
 
     /// <summary>A control frame (accepted, response.start/end, error, pong): it waits only for room in the shared queue.</summary>
-    private ValueTask SendAsync(byte[] frame) => _outbound.Writer.WriteAsync(new Outbound(frame, false, null), _closed.Token);
+    private ValueTask SendAsync(byte[] frame) => _outbound.Writer.WriteAsync(new Outbound(frame, frame.Length, false, null, false), _closed.Token);
 
     /// <summary>A body-carrying frame: it waits for one of its stream's quota tokens, then for room; either wait is a back-pressure pause.</summary>
-    private async ValueTask SendBodyAsync(ChannelStream stream, byte[] frame, bool binary, CancellationToken token)
+    private ValueTask SendBodyAsync(ChannelStream stream, byte[] frame, bool binary, CancellationToken token) =>
+        SendBodyAsync(stream, new Outbound(frame, frame.Length, binary, stream, false), token);
+
+    /// <summary>
+    /// As above for a frame in a pooled buffer (the first <paramref name="length"/> bytes of <paramref name="rented"/>):
+    /// the writer returns the buffer to the pool once sent, or this method does when the frame never gets queued.
+    /// </summary>
+    private ValueTask SendPooledAsync(ChannelStream stream, byte[] rented, int length, bool binary, CancellationToken token) =>
+        SendBodyAsync(stream, new Outbound(rented, length, binary, stream, true), token);
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendBodyAsync(ChannelStream stream, Outbound item, CancellationToken token)
     {
-        if (!stream.Quota.Wait(0))
-        {
-            Metrics.BackPressurePauses.Inc();
-            await stream.Quota.WaitAsync(token).ConfigureAwait(false);
-        }
-        var item = new Outbound(frame, binary, stream);
-        if (_outbound.Writer.TryWrite(item)) return;
-        Metrics.BackPressurePauses.Inc();
+        var tokenHeld = false;
         try
         {
+            if (!stream.Quota.Wait(0))
+            {
+                Metrics.BackPressurePauses.Inc();
+                await stream.Quota.WaitAsync(token).ConfigureAwait(false);
+            }
+            tokenHeld = true;
+            if (_outbound.Writer.TryWrite(item)) return;
+            Metrics.BackPressurePauses.Inc();
             await _outbound.Writer.WriteAsync(item, token).ConfigureAwait(false);
         }
         catch
         {
-            stream.Quota.Release();
+            if (tokenHeld) stream.Quota.Release();
+            if (item.Pooled) ArrayPool<byte>.Shared.Return(item.Data);
             throw;
         }
     }
@@ -397,12 +420,17 @@ internal sealed class ChannelConnection
         var outcome = "ok";
         var firstByte = stream.FirstByteSource;
         var slotHeld = false;
+        IDisposable? permit = null;
         try
         {
             try
             {
                 await slot.ConfigureAwait(false);
                 slotHeld = true;
+                // Then one permit of the process-wide --max-concurrent-sync cap, shared with sync REST requests:
+                // while none is free the stream stays queued on its socket (channel.md §11, FIFO), within
+                // stream_timeout_secs like any wait before response.start.
+                permit = await _services.SyncLimiter.EnterAsync(firstByte.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -452,6 +480,7 @@ internal sealed class ChannelConnection
         }
         finally
         {
+            permit?.Dispose();
             if (slotHeld) _slots.Release();
             stream.FailUpload(); // a body still arriving is dropped; libcurl has stopped reading it
             _streams.TryRemove(id, out _);
@@ -526,10 +555,17 @@ internal sealed class ChannelConnection
         {
             var piece = bytes.Span.Slice(offset, Math.Min(chunk, bytes.Length - offset));
             var last = offset + piece.Length >= bytes.Length;
+            int length;
             if (_limits.Binary)
-                await SendBodyAsync(stream, BinaryFrame.Encode(BinaryFrame.KindBody, last ? BinaryFrame.FlagLast : (ushort)0, stream.Id, piece), true, token).ConfigureAwait(false);
+            {
+                var frame = BinaryFrame.Rent(BinaryFrame.KindBody, last ? BinaryFrame.FlagLast : (ushort)0, stream.Id, piece, out length);
+                await SendPooledAsync(stream, frame, length, true, token).ConfigureAwait(false);
+            }
             else
-                await SendBodyAsync(stream, ChannelFrames.Body(stream.Id, offset, piece), false, token).ConfigureAwait(false);
+            {
+                var frame = ChannelFrames.RentBody(stream.Id, offset, piece, out length);
+                await SendPooledAsync(stream, frame, length, false, token).ConfigureAwait(false);
+            }
         }
         await SendAsync(ChannelFrames.End(stream.Id, result.Info, upstream, null)).ConfigureAwait(false);
         return "ok";
@@ -545,34 +581,29 @@ internal sealed class ChannelConnection
         var token = stream.Token;
         await SendAsync(ChannelFrames.ResponseStart(stream.Id, upstream, headers, upstream.ContentLength ?? 0, false)).ConfigureAwait(false);
         var chunk = _limits.ChunkBytes;
+        var gather = Math.Min(chunk, CoalesceBytes);
         try
         {
             while (true)
             {
-                var read = await upstream.Body.ReadAsync(token).ConfigureAwait(false);
-                var buffer = read.Buffer;
-                // Coalescing: while earlier frames of this stream still wait in the outbound queue, gather up to
-                // chunk_bytes instead of sending every 16 KiB libcurl write as its own frame. The writer wakes this
-                // read (CancelPendingRead) when the stream's last queued frame is sent, so a trickling body is
-                // never held back behind an idle socket.
-                if (!read.IsCompleted && !read.IsCanceled && buffer.Length < chunk)
-                {
-                    stream.HoldFor(upstream.Body);
-                    if (stream.FramesQueued > 0)
-                    {
-                        upstream.Body.AdvanceTo(buffer.Start, buffer.End);
-                        continue;
-                    }
-                }
+                // Coalescing: while earlier frames of this stream still wait in the outbound queue, gather `gather`
+                // bytes instead of sending every 16 KiB libcurl write as its own frame. ReadAtLeastAsync wakes this task
+                // only once that much is in the pipe (not on every libcurl write); the writer wakes it earlier
+                // (CancelPendingRead) when the stream's last queued frame is sent, so a trickling body is never held
+                // back behind an idle socket. HoldFor comes first: a frame sent in between leaves a pending cancel.
+                stream.HoldFor(upstream.Body);
+                var read = stream.FramesQueued > 0
+                    ? await upstream.Body.ReadAtLeastAsync(gather, token).ConfigureAwait(false)
+                    : await upstream.Body.ReadAsync(token).ConfigureAwait(false);
                 stream.HoldFor(null);
+                var buffer = read.Buffer;
                 while (!buffer.IsEmpty)
                 {
+                    // One copy, from the engine's pipe into a pooled frame; the writer returns it to the pool once sent.
                     var size = (int)Math.Min(chunk, buffer.Length);
-                    var frame = new byte[BinaryFrame.HeaderBytes + size];
-                    BinaryFrame.WriteHeader(frame, BinaryFrame.KindBody, 0, stream.Id);
-                    buffer.Slice(0, size).CopyTo(frame.AsSpan(BinaryFrame.HeaderBytes));
+                    var frame = BinaryFrame.Rent(BinaryFrame.KindBody, 0, stream.Id, buffer.Slice(0, size), out var length);
                     buffer = buffer.Slice(size);
-                    await SendBodyAsync(stream, frame, true, token).ConfigureAwait(false);
+                    await SendPooledAsync(stream, frame, length, true, token).ConfigureAwait(false);
                 }
                 upstream.Body.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted) break;
@@ -665,7 +696,8 @@ internal sealed class ChannelConnection
         return "ok";
     }
 
-    private readonly record struct Outbound(byte[] Data, bool Binary, ChannelStream? Owner);
+    /// <summary>One outbound message: the first <see cref="Length"/> bytes of <see cref="Data"/>; <see cref="Pooled"/> buffers go back to ArrayPool once sent.</summary>
+    private readonly record struct Outbound(byte[] Data, int Length, bool Binary, ChannelStream? Owner, bool Pooled);
 }
 
 /// <summary>One stream of a socket: its id, its cancellation, its upload body and its outbound quota.</summary>

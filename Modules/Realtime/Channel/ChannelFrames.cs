@@ -1,5 +1,6 @@
 // The JSON text frames the channel sends (channel.md §3, §7), each one UTF-8 object with its `type`.
 using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using HoodyCurl.Requests.Model;
@@ -75,20 +76,35 @@ internal static class ChannelFrames
         if (isSse) w.WriteBoolean("is_sse", true);
     }, 1024);
 
-    public static byte[] Body(ulong streamId, long offset, ReadOnlySpan<byte> chunk)
+    private static ReadOnlySpan<byte> BodyPrefix => "{\"type\":\"response.body\",\"stream_id\":"u8;
+    private static ReadOnlySpan<byte> BodyOffset => ",\"offset\":"u8;
+    private static ReadOnlySpan<byte> BodyData => ",\"encoding\":\"base64\",\"data\":\""u8;
+
+    /// <summary>
+    /// A text `response.body` frame (§7.5) written straight into a buffer rented from
+    /// <see cref="ArrayPool{T}.Shared"/> (base64 needs no JSON escaping); the frame is the first
+    /// <paramref name="length"/> bytes and the caller returns the buffer once it has been sent.
+    /// </summary>
+    public static byte[] RentBody(ulong streamId, long offset, ReadOnlySpan<byte> chunk, out int length)
     {
-        var output = new ArrayBufferWriter<byte>(chunk.Length * 4 / 3 + 128);
-        using (var w = new Utf8JsonWriter(output, Options))
-        {
-            w.WriteStartObject();
-            w.WriteString("type", "response.body");
-            w.WriteNumber("stream_id", streamId);
-            w.WriteNumber("offset", offset);
-            w.WriteString("encoding", "base64");
-            w.WriteBase64String("data", chunk);
-            w.WriteEndObject();
-        }
-        return output.WrittenSpan.ToArray();
+        var frame = ArrayPool<byte>.Shared.Rent(BodyPrefix.Length + BodyOffset.Length + BodyData.Length + 2 * 20 + Base64.GetMaxEncodedToUtf8Length(chunk.Length) + 2);
+        var span = frame.AsSpan();
+        BodyPrefix.CopyTo(span);
+        var at = BodyPrefix.Length;
+        Utf8Formatter.TryFormat(streamId, span[at..], out var written);
+        at += written;
+        BodyOffset.CopyTo(span[at..]);
+        at += BodyOffset.Length;
+        Utf8Formatter.TryFormat(offset, span[at..], out written);
+        at += written;
+        BodyData.CopyTo(span[at..]);
+        at += BodyData.Length;
+        Base64.EncodeToUtf8(chunk, span[at..], out _, out written);
+        at += written;
+        span[at++] = (byte)'"';
+        span[at++] = (byte)'}';
+        length = at;
+        return frame;
     }
 
     public static byte[] SseEvent(ulong streamId, long seq, SseEventParser.SseEvent e) => Write(w =>

@@ -18,9 +18,9 @@ namespace HoodyCurl.Requests.Endpoints;
 
 internal sealed class SyncRequestHandler(
     IRequestExecutor executor, RequestsOptions options, EngineMetrics metrics, ISessionStore sessions, IFileStore files,
-    IServiceProvider services, SsePassthrough sse, HoodyCurl.Kernel.Memory.BufferBudget budget, Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger) : IRequestDispatcher
+    IServiceProvider services, SsePassthrough sse, HoodyCurl.Kernel.Memory.BufferBudget budget, ISyncLimiter limiter,
+    Microsoft.Extensions.Logging.ILogger<SyncRequestHandler> logger) : IRequestDispatcher
 {
-    private int _inFlight;
 
     public async Task HandlePostAsync(HttpContext context)
     {
@@ -107,22 +107,16 @@ internal sealed class SyncRequestHandler(
             return jobId;
         }
 
-        if (Interlocked.Increment(ref _inFlight) > options.MaxConcurrentSync)
+        // The process-wide cap, shared with the channel's streams (ISyncLimiter); REST does not queue: 503.
+        using (var permit = limiter.TryEnter())
         {
-            Interlocked.Decrement(ref _inFlight);
-            metrics.SyncRejected.Inc();
-            throw new ApiErrorException(new ApiError(503, ErrorCodes.QueueFull,
-                $"too many sync requests in flight (the limit is {options.MaxConcurrentSync}); retry later or use mode=async") { RetryAfterSeconds = 5 });
-        }
-        metrics.SyncInFlight.Inc();
-        try
-        {
+            if (permit is null)
+            {
+                metrics.SyncRejected.Inc();
+                throw new ApiErrorException(new ApiError(503, ErrorCodes.QueueFull,
+                    $"too many sync requests in flight (the limit is {options.MaxConcurrentSync}); retry later or use mode=async") { RetryAfterSeconds = 5 });
+            }
             await RunSyncAsync(context, request, request.Response ?? defaultMode, door).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-            metrics.SyncInFlight.Dec();
         }
         return null;
     }

@@ -17,7 +17,7 @@ internal sealed class EngineMetrics
         PoolIdle = registry.Gauge("hoody_curl_pool_idle", "Handles currently idle in the pool.");
         foreach (var reason in new[] { "per_origin", "global", "shutdown" }) PoolEvictions.WithLabels(reason);
         foreach (var reason in new[] { "non_default_security", "cancellation", "promoted", "session" }) PoolBypasses.WithLabels(reason);
-        Requests = registry.Counter("hoody_curl_requests_total", "Upstream requests finished, by door and outcome.", "door", "outcome");
+        Requests = registry.Counter("hoody_curl_requests_total", "Requests finished (relayed, or served from the cache), by door and outcome.", "door", "outcome");
         Duration = registry.Histogram("hoody_curl_request_duration_seconds", "Upstream request duration, by door and outcome.",
             Histogram.LatencyBuckets, "door", "outcome");
         Active = registry.Gauge("hoody_curl_transfers_active", "Transfers currently running in libcurl.");
@@ -25,7 +25,7 @@ internal sealed class EngineMetrics
         SsrfDenied = registry.Counter("hoody_curl_ssrf_denied_total", "Requests or connections refused by the SSRF guard, by rule.", "reason");
         BytesDown = registry.Counter("hoody_curl_upstream_received_bytes_total", "Body bytes received from upstreams.");
         SyncRejected = registry.Counter("hoody_curl_sync_rejected_total", "Sync requests refused because --max-concurrent-sync was reached.");
-        SyncInFlight = registry.Gauge("hoody_curl_sync_in_flight", "Sync requests in flight.");
+        SyncInFlight = registry.Gauge("hoody_curl_sync_in_flight", "Requests holding a --max-concurrent-sync permit: sync REST requests and executing channel streams.");
         ConnectionsOpened = registry.Counter("hoody_curl_upstream_connections_opened_total", "Upstream TCP connections opened (to the target or the --upstream-proxy); compare with hoody_curl_requests_total for connection reuse.");
         BackPressurePauses = registry.Counter("hoody_curl_transfer_pauses_total", "Transfers paused because their reader (caller, file, socket) fell a pipe's worth behind.");
     }

@@ -90,6 +90,9 @@ public sealed class ChannelClient : IAsyncDisposable
 
     public Task SendBinaryAsync(byte[] frame) => _socket.SendAsync(frame, WebSocketMessageType.Binary, true, CancellationToken.None);
 
+    /// <summary>One fragment of a binary message; the message ends with the fragment sent with <paramref name="end"/>.</summary>
+    public Task SendBinaryFragmentAsync(ReadOnlyMemory<byte> fragment, bool end) => _socket.SendAsync(fragment, WebSocketMessageType.Binary, end, CancellationToken.None).AsTask();
+
     public static byte[] RequestBody(ulong streamId, ReadOnlySpan<byte> payload, ushort flags = 0)
     {
         var frame = new byte[16 + payload.Length];

@@ -34,6 +34,11 @@ public class ChannelLoadTests
         var metrics = await sidecar.Client.GetStringAsync("/metrics");
         await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_streams_total{outcome=\"ok\"}")).IsEqualTo(100);
         await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_connections")).IsEqualTo(1);
+        // Bytes by direction: out carries at least every body byte (base64 adds a third on a text socket); in, every request.start.
+        long bodies = 0;
+        for (var id = 1; id <= 100; id++) bodies += 1000 + id * 997;
+        await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_bytes_total{direction=\"out\"}")).IsGreaterThanOrEqualTo(binary ? bodies : bodies * 4 / 3);
+        await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_bytes_total{direction=\"in\"}")).IsGreaterThanOrEqualTo(100 * ChannelClient.Get(upstream.Url("/stream-bytes/1000?seed=1")).Length);
     }
 
     [Test]

@@ -12,6 +12,8 @@ public sealed class RequestTrace
     private readonly TaskCompletionSource _finished = NewSignal();
     private volatile IReadOnlyDictionary<string, string> _lastHeaders = new Dictionary<string, string>();
     private int _hits;
+    private int _active;
+    private int _maxActive;
 
     internal RequestTrace(string id) => Id = id;
 
@@ -32,12 +34,23 @@ public sealed class RequestTrace
     /// <summary>How many requests carried this id.</summary>
     public int Hits => Volatile.Read(ref _hits);
 
+    /// <summary>Requests with this id being served right now (arrived, handler not yet returned).</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <summary>The most requests with this id that were ever served at the same time.</summary>
+    public int MaxActive => Volatile.Read(ref _maxActive);
+
     internal void OnStarted(IReadOnlyDictionary<string, string> headers)
     {
         _lastHeaders = headers;
         Interlocked.Increment(ref _hits);
+        var active = Interlocked.Increment(ref _active);
+        for (var max = Volatile.Read(ref _maxActive); active > max; max = Volatile.Read(ref _maxActive))
+            if (Interlocked.CompareExchange(ref _maxActive, active, max) == max) break;
         _started.TrySetResult();
     }
+
+    internal void OnEnded() => Interlocked.Decrement(ref _active);
 
     internal void OnAborted() => _aborted.TrySetResult();
 

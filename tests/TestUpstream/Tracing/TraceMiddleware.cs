@@ -30,6 +30,7 @@ internal sealed class TraceMiddleware(RequestDelegate next, TraceRegistry traces
         finally
         {
             await onAbort.DisposeAsync();
+            trace.OnEnded();
         }
 
         if (!context.RequestAborted.IsCancellationRequested)
