@@ -43,17 +43,6 @@ internal sealed class ScheduleStore
         """,
     ];
 
-    /// <summary>Stored requests passed validation when created; re-reading them must not fail on today's flags.</summary>
-    private static readonly RequestLimits StoredLimits = new()
-    {
-        MaxUrlLength = int.MaxValue,
-        MaxHeaderCount = int.MaxValue,
-        MaxHeaderBytes = int.MaxValue,
-        MaxJsonDepth = 1000,
-        MaxRetryCount = int.MaxValue,
-        MaxRetryDelaySecs = int.MaxValue,
-        MaxTimeoutSecs = int.MaxValue,
-    };
 
     private const string Columns =
         "id, name, cron, timezone, enabled, skip_if_running, created_at, next_run, last_run, last_job_id, run_count, skipped_count, request";
@@ -226,8 +215,7 @@ internal sealed class ScheduleStore
     private static ScheduleRecord Read(SqliteDataReader r)
     {
         CurlRequest request;
-        using (var document = JsonDocument.Parse(r.GetString(12)))
-            request = CurlRequestJson.Parse(document.RootElement, StoredLimits, CurlRequestJsonFlavor.Storage);
+        request = CurlRequestJson.ReadStored(r.GetString(12));
         return new ScheduleRecord
         {
             Id = r.GetString(0),

@@ -35,3 +35,14 @@ public interface IFileStore
 /// by-job, by-domain, by-date.
 /// </summary>
 public sealed record StoredFile(string Id, IReadOnlyList<string> Paths, long Size, DateTimeOffset CreatedAt);
+
+/// <summary>The storage module's path rules as other modules may apply them (request validation checks save_path up front).</summary>
+public static class StorageRules
+{
+    /// <summary>
+    /// Why <paramref name="savePath"/> is not an acceptable save_path (rest.md §6.1: not empty, relative, no
+    /// `.`/`..` or empty components, no backslash or control characters, components of at most 255 bytes),
+    /// or null when it is. The one copy of the rule: saving applies it again.
+    /// </summary>
+    public static string? SavePathProblem(string savePath) => StoragePaths.SavePathProblem(savePath);
+}

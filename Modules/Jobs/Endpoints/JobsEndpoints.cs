@@ -44,7 +44,7 @@ public static class JobsEndpoints
         {
             if (!JobStatus.IsKnown(s))
                 throw new ApiErrorException(ApiError.Validation(
-                    $"query parameter 'status' must be one of {string.Join(", ", JobStatus.All)}, got '{QueryValues.Printable(s)}'"));
+                    $"query parameter 'status' must be one of {string.Join(", ", JobStatus.All)}, got '{ErrorText.Printable(s)}'"));
         }
         var (total, items) = service.ListLazily(new JobQuery
         {
@@ -79,7 +79,7 @@ public static class JobsEndpoints
         var query = context.Request.Query;
         var wait = QueryValues.Single(query, "wait");
         if (wait is not null && wait != "done")
-            throw new ApiErrorException(ApiError.Validation($"query parameter 'wait' must be 'done', got '{QueryValues.Printable(wait)}'"));
+            throw new ApiErrorException(ApiError.Validation($"query parameter 'wait' must be 'done', got '{ErrorText.Printable(wait)}'"));
         var timeoutMs = QueryValues.Integer(query, "timeout_ms", min: 0) ?? 0;
         JobRecord? job;
         if (wait is null || timeoutMs == 0)

@@ -206,6 +206,19 @@ public sealed class Database
         return (items, total);
     }
 
+    /// <summary>
+    /// Runs one statement with named parameters (null is bound as SQL NULL) inside <paramref name="transaction"/>
+    /// when given, and returns the number of rows it changed. The one execute helper every store uses.
+    /// </summary>
+    public static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command.ExecuteNonQuery();
+    }
+
     /// <summary>Closes the pooled native handles (tests that delete the folder; shutdown).</summary>
     public static void ClearPools() => SqliteConnection.ClearAllPools();
 

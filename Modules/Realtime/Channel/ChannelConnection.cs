@@ -297,7 +297,7 @@ internal sealed class ChannelConnection
                     if (streamId is { } cancelId && _streams.TryGetValue(cancelId, out var stream)) stream.Cancel();
                     break;
                 default:
-                    await ProtocolError($"unknown message type '{HoodyCurl.Kernel.Http.QueryValues.Printable(type)}'", streamId).ConfigureAwait(false);
+                    await ProtocolError($"unknown message type '{HoodyCurl.Kernel.Errors.ErrorText.Printable(type)}'", streamId).ConfigureAwait(false);
                     break;
             }
         }

@@ -56,7 +56,7 @@ internal sealed record ChannelLimits
             // All digits but too long for a long: still a positive integer, clamped to the cap.
             if (raw.Length > 0 && raw.All(char.IsAsciiDigit) && raw.TrimStart('0').Length > 0) return long.MaxValue;
             throw new ApiErrorException(ApiError.Validation(
-                $"query parameter '{name}' must be a positive integer, got '{HoodyCurl.Kernel.Http.QueryValues.Printable(raw)}'"));
+                $"query parameter '{name}' must be a positive integer, got '{HoodyCurl.Kernel.Errors.ErrorText.Printable(raw)}'"));
         }
         if (value < 1) throw new ApiErrorException(ApiError.Validation($"query parameter '{name}' must be a positive integer, got {value}"));
         return value;

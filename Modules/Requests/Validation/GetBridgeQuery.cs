@@ -117,7 +117,7 @@ public static class GetBridgeQuery
                 if (document.RootElement.ValueKind != JsonValueKind.Object) throw Fail("query parameter 'headers' must be a JSON object of strings");
                 foreach (var p in document.RootElement.EnumerateObject())
                 {
-                    if (p.Value.ValueKind != JsonValueKind.String) throw Fail($"header '{HeaderRules.Printable(p.Name)}' in 'headers' must be a string");
+                    if (p.Value.ValueKind != JsonValueKind.String) throw Fail($"header '{ErrorText.Printable(p.Name)}' in 'headers' must be a string");
                     var value = p.Value.GetString()!;
                     if (HeaderRules.Check(p.Name, value, limits.MaxHeaderBytes) is { } problem) throw Fail(problem);
                     merged.Add(new HeaderEntry(p.Name, value));

@@ -36,7 +36,7 @@ public static class HeaderSplitter
     {
         var colon = text.IndexOf(':');
         if (colon < 0)
-            throw new ApiErrorException(ApiError.Validation($"header '{HeaderRules.Printable(text.Trim())}' must look like 'Name: Value'"));
+            throw new ApiErrorException(ApiError.Validation($"header '{ErrorText.Printable(text.Trim())}' must look like 'Name: Value'"));
         // Only spaces and tabs are trimmed: a CR, LF or NUL around the name is refused, never dropped.
         var name = text[..colon].Trim(' ', '\t');
         var value = text[(colon + 1)..].Trim(' ', '\t');
