@@ -1,4 +1,4 @@
-// /health and /api/v1/curl/health: the platform's 9-field health object (contract rest.md §8) plus
+// /health and /api/v1/curl/health: the platform's 9-field health object (docs/api.md (Health and metrics)) plus
 // readiness facts: `ready` is true only once libcurl is initialised, the database opened and the job
 // workers and scheduler started (and until shutdown begins); `?ready=1` then answers 503 while not ready.
 // Cheap: no I/O beyond /proc.

@@ -1,5 +1,5 @@
 // The Jobs module's JSON, source-generated (no reflection in the AOT binary): the stored response
-// (jobs.response column), the event payloads (job_events.payload), and the wire shapes of rest.md §4
+// (jobs.response column), the event payloads (job_events.payload), and the wire shapes of docs/api.md (Jobs)
 // (Job, JobSummary, event items). Property order follows the contract's examples.
 using System.Text.Json.Serialization;
 using HoodyCurl.Kernel.Json;
@@ -60,7 +60,7 @@ internal sealed class StoredResponseJson : TransferFactsJson
     [JsonPropertyOrder(203), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Cache { get; init; }
 }
 
-/// <summary>The Job's `response`: the CurlResponse of rest.md §4.2, flat.</summary>
+/// <summary>The Job's `response`: the CurlResponse of docs/api.md (Jobs), flat.</summary>
 internal sealed class JobResponseView : TransferFactsJson
 {
     [JsonPropertyOrder(0)] public int StatusCode { get; init; }
@@ -77,7 +77,7 @@ internal sealed class JobResponseView : TransferFactsJson
     [JsonPropertyOrder(202), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Cache { get; init; }
 }
 
-/// <summary>The Job object of rest.md §4.2 (request redacted, decisions D9).</summary>
+/// <summary>The Job object of docs/api.md (Jobs) (request redacted, docs/api.md D9).</summary>
 internal sealed record JobView(
     string Id,
     string? Name,
@@ -96,18 +96,18 @@ internal sealed record JobView(
     string? OriginalJobId,
     string? ScheduleId);
 
-/// <summary>One row of the job list (rest.md §4.1 JobSummary plus progress and schedule_id).</summary>
+/// <summary>One row of the job list (docs/api.md (Jobs) JobSummary plus progress and schedule_id).</summary>
 internal sealed record JobSummaryView(
     string Id, string? Name, string Method, string Url, string Status, string CreatedAt, string? CompletedAt,
     double Progress, string? ScheduleId);
 
-/// <summary>An item of GET /jobs/{id}/events (events.md E4); the payload is the stored JSON as is.</summary>
+/// <summary>An item of GET /jobs/{id}/events (docs/api.md E4); the payload is the stored JSON as is.</summary>
 internal sealed record JobEventView(
     long Id, string JobId, string Type, string Level, string Message,
     [property: JsonConverter(typeof(RawJsonConverter))] string Payload,
     string Timestamp);
 
-/// <summary>The payload of job.started / job.progress / job.completed (events.md E1); absent fields are left out.</summary>
+/// <summary>The payload of job.started / job.progress / job.completed (docs/api.md, Events); absent fields are left out.</summary>
 internal sealed record JobEventPayload(
     string JobId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Name = null,

@@ -1,5 +1,5 @@
 // A link as the store keeps it. The request keeps its secrets here (the database file is mode 0600);
-// only the JSON writers redact (decisions D9 and LinkRedaction). The token itself is never kept.
+// only the JSON writers redact (docs/api.md D9 and LinkRedaction). The token itself is never kept.
 using HoodyCurl.Requests.Model;
 
 namespace HoodyCurl.Links;

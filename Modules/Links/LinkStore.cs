@@ -137,7 +137,7 @@ internal sealed class LinkStore
         return reader.Read() ? Read(reader) : null;
     }
 
-    /// <summary>Newest first (creation order, decisions D16); <paramref name="limit"/> null = all.</summary>
+    /// <summary>Newest first (creation order, docs/api.md D16); <paramref name="limit"/> null = all.</summary>
     public LinkPage List(int page, int? limit)
     {
         var (items, total) = _database.NewestFirst("links", Columns, page, limit, Read);

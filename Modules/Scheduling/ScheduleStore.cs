@@ -1,5 +1,5 @@
 // The schedule store: table `schedules` in the shared SQLite database, with the module's numbered
-// migrations. The request is kept as Storage-flavour JSON (secrets kept, decisions D9; the database
+// migrations. The request is kept as Storage-flavour JSON (secrets kept, docs/api.md D9; the database
 // file is mode 0600). Commits are synchronous=FULL like every write of the database.
 //
 // The scheduler's bookkeeping after a tick (last_run, last_job_id, counters, next_run of every
@@ -96,7 +96,7 @@ internal sealed class ScheduleStore
         return reader.Read() ? Read(reader) : null;
     }
 
-    /// <summary>Newest first (by creation order, decisions D16); <paramref name="limit"/> null = all.</summary>
+    /// <summary>Newest first (by creation order, docs/api.md D16); <paramref name="limit"/> null = all.</summary>
     public SchedulePage List(int page, int? limit)
     {
         var (items, total) = _database.NewestFirst("schedules", Columns, page, limit, Read);

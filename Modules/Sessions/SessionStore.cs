@@ -1,5 +1,5 @@
 // The session store: tables `sessions` and `session_tombstones` in the shared SQLite database, and the
-// per-session leases that serialise transfers on one jar (decisions D13).
+// per-session leases that serialise transfers on one jar (docs/api.md D13).
 //
 // Why a lease and not a merge: libcurl hands back the whole jar after a transfer, and two transfers
 // that loaded the same jar would each write back a jar missing the other's new cookies. Holding the
@@ -62,7 +62,7 @@ internal sealed partial class SessionStore : ISessionStore
     [GeneratedRegex("^[A-Za-z0-9._:@-]{1,128}$")]
     private static partial Regex IdPattern();
 
-    /// <summary>Session ids of decisions D13: 1 to 128 of A-Z a-z 0-9 . _ : @ -.</summary>
+    /// <summary>Session ids of docs/api.md D13: 1 to 128 of A-Z a-z 0-9 . _ : @ -.</summary>
     public static bool IsValidId(string id) => IdPattern().IsMatch(id) && id is not ("." or "..");
 
     public static ApiError InvalidId() =>

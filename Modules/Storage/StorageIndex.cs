@@ -135,7 +135,7 @@ internal sealed class StorageIndex
         return [.. ids.Select(id => Load(connection, null, id, readyOnly: false)!)];
     }
 
-    /// <summary>One row per index path of the ready files, by path (decisions D16).</summary>
+    /// <summary>One row per index path of the ready files, by path (docs/api.md D16).</summary>
     public (List<IndexEntry> Items, long Total) List(int page, int? limit)
     {
         using var connection = _database.Open();

@@ -1,5 +1,5 @@
-// The wire shapes of the jobs API: the Job object of rest.md §4.2 (request redacted, decisions D9), the
-// JobSummary of §4.1 and the event items of E4, mapped onto the source-generated views of JobsJson.cs.
+// The wire shapes of the jobs API: the Job object of docs/api.md (Jobs) (request redacted, docs/api.md D9), the
+// JobSummary and the event items of E4 (docs/api.md, Jobs), mapped onto the source-generated views of JobsJson.cs.
 using System.Text.Json;
 using HoodyCurl.Kernel.Time;
 using HoodyCurl.Requests.Model;
@@ -11,7 +11,7 @@ internal static class JobJson
 {
     /// <summary>
     /// The Job object. <paramref name="inlineBody"/> is the whole body when it is small enough to show
-    /// (decisions D15); null shows `body: []` with `body_truncated: true`.
+    /// (docs/api.md D15); null shows `body: []` with `body_truncated: true`.
     /// </summary>
     public static void WriteJob(Utf8JsonWriter w, JobRecord job, byte[]? inlineBody) =>
         JsonSerializer.Serialize(w, View(job, inlineBody), JobsJsonContext.Default.JobView);
@@ -19,11 +19,11 @@ internal static class JobJson
     internal static JobView View(JobRecord job, byte[]? inlineBody) => new(
         job.Id, job.Name, job.SessionId, job.Status, Rfc3339.Format(job.CreatedAt), Time(job.StartedAt), Time(job.CompletedAt),
         job.Error,
-        RetryCount: 0, // reserved; the policy lives in request.retry_count (rest.md §4.2)
+        RetryCount: 0, // reserved; the policy lives in request.retry_count (docs/api.md (Jobs))
         job.RetryAttempts, job.Request, job.Response is { } response ? Response(response, inlineBody) : null,
         Math.Round(job.Progress, 4), job.CancelRequested, job.OriginalJobId, job.ScheduleId);
 
-    /// <summary>The CurlResponse, flat (rest.md §4.2).</summary>
+    /// <summary>The CurlResponse, flat (docs/api.md (Jobs)).</summary>
     private static JobResponseView Response(StoredResponse r, byte[]? inlineBody)
     {
         // A body libcurl decoded (compressed: true) is no longer described by its Content-Encoding and

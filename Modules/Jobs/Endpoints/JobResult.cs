@@ -1,4 +1,4 @@
-// GET /api/v1/curl/jobs/{id}/result (rest.md §4.3, decisions D5, D15): the stored upstream response
+// GET /api/v1/curl/jobs/{id}/result (docs/api.md: Jobs; D5, D15): the stored upstream response
 // in transparent form — its status, its headers (minus hop-by-hop ones; Content-Length recomputed;
 // Content-Encoding dropped when libcurl decoded the body) and the whole body streamed from the file;
 // on 200 responses Range, If-Range and the preconditions are the framework's (as for storage downloads).

@@ -1,4 +1,4 @@
-// The /api/v1/curl/jobs routes (contract rest.md §4, decisions D3, D10, D15, E1–E5). Handlers are
+// The /api/v1/curl/jobs routes (docs/api.md: Jobs; D3, D10, D15, E1–E5). Handlers are
 // plain RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
 using System.Buffers;
 using System.Text.Json;
@@ -156,10 +156,10 @@ public static class JobsEndpoints
 
     internal static JobService Service(HttpContext context) => context.RequestServices.GetRequiredService<JobService>();
 
-    /// <summary>The {id} route value, percent-decoded (rest.md §0.4).</summary>
+    /// <summary>The {id} route value, percent-decoded (docs/api.md (Conventions)).</summary>
     internal static string Id(HttpContext context) =>
         Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
-    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2).</summary>
+    /// <summary>Turns an ApiErrorException into the contract's error body (docs/api.md D2).</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Jobs");
 }

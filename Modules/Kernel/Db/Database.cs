@@ -180,7 +180,7 @@ public sealed class Database
     }
 
     /// <summary>
-    /// One page of <paramref name="table"/>, newest first by its <c>seq</c> column (decisions D16), and the table's
+    /// One page of <paramref name="table"/>, newest first by its <c>seq</c> column (docs/api.md D16), and the table's
     /// row count, read in one snapshot. <paramref name="limit"/> null = every row.
     /// </summary>
     public (List<T> Items, long Total) NewestFirst<T>(string table, string columns, int page, int? limit, Func<SqliteDataReader, T> read)

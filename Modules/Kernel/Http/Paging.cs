@@ -1,4 +1,4 @@
-// Pagination shared by every list route (rest.md §10, decisions D3/D16): `page` 1-based (default 1),
+// Pagination shared by every list route (docs/api.md: Pagination; D3/D16): `page` 1-based (default 1),
 // `limit` optional (absent = every item) and capped at 1000; the answer carries `meta` and `has_more`.
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -7,7 +7,7 @@ namespace HoodyCurl.Kernel.Http;
 
 public static class Paging
 {
-    /// <summary>Largest page size (decisions D3): larger limits are capped, not refused.</summary>
+    /// <summary>Largest page size (docs/api.md D3): larger limits are capped, not refused.</summary>
     public const int MaxLimit = 1000;
 
     /// <summary>Reads `page` and `limit`; a malformed value is 400 naming the parameter.</summary>

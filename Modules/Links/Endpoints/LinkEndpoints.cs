@@ -103,7 +103,7 @@ public static class LinkEndpoints
 
     internal static LinkService Service(HttpContext context) => context.RequestServices.GetRequiredService<LinkService>();
 
-    /// <summary>The {id} route value, percent-decoded (rest.md §0.4).</summary>
+    /// <summary>The {id} route value, percent-decoded (docs/api.md (Conventions)).</summary>
     private static string Id(HttpContext context) => Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Links");

@@ -1,5 +1,5 @@
 // The wire shapes of the links API: the create body is read strictly with JsonDocument (field-naming
-// errors); the answers are the source-generated views of LinksJson.cs (no reflection): the create body, the link record (request redacted, LinkRedaction + decisions D9) and
+// errors); the answers are the source-generated views of LinksJson.cs (no reflection): the create body, the link record (request redacted, LinkRedaction + docs/api.md D9) and
 // a history entry. The token appears in one answer only: the create answer's `path`.
 using System.Globalization;
 using System.Text.Json;

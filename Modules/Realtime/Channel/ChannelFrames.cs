@@ -1,4 +1,4 @@
-// The JSON text frames the channel sends (channel.md §3, §7), each one UTF-8 object with its `type`.
+// The JSON text frames the channel sends (docs/api.md (Channel)), each one UTF-8 object with its `type`.
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;

@@ -1,6 +1,6 @@
-// The per-socket tunables of /api/v1/curl/channel (channel.md §2): read from the query string, clamped
+// The per-socket tunables of /api/v1/curl/channel (docs/api.md (Channel)): read from the query string, clamped
 // to their hard caps, reported back in `hello.limits`. A zero, negative or non-integer value refuses the
-// upgrade with 400 (decisions: channel.md §2 recommendation). Unknown parameters (e.g. `token`) are ignored.
+// upgrade with 400 (docs/api.md (Channel)). Unknown parameters (e.g. `token`) are ignored.
 using System.Globalization;
 using HoodyCurl.Kernel.Errors;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,4 @@
-// The CurlRequest of contract rest.md §2, after parsing and validation. Every door (POST, GET bridge,
+// The CurlRequest of docs/api.md (Executing requests), after parsing and validation. Every door (POST, GET bridge,
 // jobs, schedules, channel) produces one of these and hands it to IRequestExecutor.
 using System.Text.Json.Serialization;
 
@@ -61,7 +61,7 @@ public sealed record CurlRequest
     public string? SessionId { get; init; }
     public int? RetryCount { get; init; }
     public int? RetryDelay { get; init; }
-    /// <summary>Accepted and ignored on /request and the channel (decisions D8).</summary>
+    /// <summary>Accepted and ignored on /request and the channel (docs/api.md D8).</summary>
     public string? Schedule { get; init; }
 
     /// <summary>The verb sent upstream: the explicit method, else POST when a body is present, else GET.</summary>

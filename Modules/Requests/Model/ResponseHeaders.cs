@@ -1,4 +1,4 @@
-// Response header rules shared by every door that answers with an upstream response (decisions D4):
+// Response header rules shared by every door that answers with an upstream response (docs/api.md D4):
 // the `headers` map has lowercase keys with repeats joined by ", " (set-cookie only in raw_headers),
 // `raw_headers` keeps original case and order; relays drop hop-by-hop headers.
 using System.Text.Json;
@@ -45,7 +45,7 @@ public static class ResponseHeaders
                                && !h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase))];
 
     /// <summary>
-    /// The `headers` map (decisions D4): lowercase name → value in first-seen order, repeated names joined
+    /// The `headers` map (docs/api.md D4): lowercase name → value in first-seen order, repeated names joined
     /// with ", ". set-cookie is left out: its entries cannot be joined safely and live in raw_headers only.
     /// Linear in the number of headers: repeats are joined in one builder per name.
     /// </summary>

@@ -1,5 +1,5 @@
 // The `timing` and `metadata` objects every door writes for a finished transfer (the json envelope of
-// rest.md §3.5a, the channel's response.end of channel.md §7.7): one writer so both shapes stay equal.
+// docs/api.md (Executing requests), the channel's response.end of docs/api.md (Channel)): one writer so both shapes stay equal.
 using System.Text.Json;
 
 namespace HoodyCurl.Requests.Model;

@@ -1,7 +1,7 @@
-// Reads and writes the CurlRequest object of contract rest.md §2. Parsing a caller's request is strict
+// Reads and writes the CurlRequest object of docs/api.md (Executing requests). Parsing a caller's request is strict
 // (deny unknown fields, the six rejected fields, typed values, header injection) and gives a message
 // that names the field, so it stays hand-written; everything else goes through the source-generated
-// RequestsJson context. Writing has two flavours: the API echo redacts secrets (decisions D9); the storage copy
+// RequestsJson context. Writing has two flavours: the API echo redacts secrets (docs/api.md D9); the storage copy
 // keeps them (schedules and reruns need them) plus the GET bridge's binary body.
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -22,7 +22,7 @@ public static class CurlRequestJson
 {
     public const string Redacted = "***";
 
-    /// <summary>The six fields that exist in the schema but are refused with 400 (rest.md §2).</summary>
+    /// <summary>The six fields that exist in the schema but are refused with 400 (docs/api.md (Executing requests)).</summary>
     public static readonly string[] RejectedFields = ["proxy", "proxy_user", "proxy_password", "cacert", "cert", "key"];
 
     /// <summary>Parses a request body (UTF-8 JSON) into a CurlRequest. Throws ApiErrorException 400.</summary>
@@ -149,7 +149,7 @@ public static class CurlRequestJson
 
     /// <summary>
     /// The request as the given flavour shows it: "method" is always the effective verb; the Api flavour
-    /// redacts secrets (decisions D9) and leaves out the GET bridge's binary body.
+    /// redacts secrets (docs/api.md D9) and leaves out the GET bridge's binary body.
     /// </summary>
     public static CurlRequest Shown(CurlRequest r, CurlRequestJsonFlavor flavor) => flavor == CurlRequestJsonFlavor.Storage
         ? r with { Method = r.EffectiveMethod }
@@ -164,7 +164,7 @@ public static class CurlRequestJson
             DataBytes = null,
         };
 
-    /// <summary>Writes the request as JSON (source-generated shape). The Api flavour redacts secrets (decisions D9).</summary>
+    /// <summary>Writes the request as JSON (source-generated shape). The Api flavour redacts secrets (docs/api.md D9).</summary>
     public static void Write(Utf8JsonWriter w, CurlRequest r, CurlRequestJsonFlavor flavor) =>
         JsonSerializer.Serialize(w, Shown(r, flavor), RequestsJson.Default.CurlRequest);
 

@@ -1,4 +1,4 @@
-// The GET bridge's `header` parameter (rest.md §3.3, decisions D7). Raw users repeat it; the SDK
+// The GET bridge's `header` parameter (docs/api.md: Executing requests; D7). Raw users repeat it; the SDK
 // joins an array with commas into one value. A value is split only at a comma followed by optional
 // spaces, an HTTP token and a colon, so "Accept: text/html, application/json" stays one header.
 using HoodyCurl.Kernel.Errors;

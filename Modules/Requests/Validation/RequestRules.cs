@@ -74,7 +74,7 @@ public static partial class RequestRules
     [GeneratedRegex(@"^[A-Za-z0-9._:@-]{1,128}$")]
     private static partial Regex SessionIdPattern();
 
-    /// <summary>Session ids of decisions D13.</summary>
+    /// <summary>Session ids of docs/api.md D13.</summary>
     public static string? SessionId(string? value)
     {
         if (value is null) return null;
@@ -84,7 +84,7 @@ public static partial class RequestRules
         return value;
     }
 
-    /// <summary>save_path rules of rest.md §6.1, as the storage module owns them.</summary>
+    /// <summary>save_path rules of docs/api.md (Storage), as the storage module owns them.</summary>
     public static string? SavePath(string? value)
     {
         if (value is null) return null;

@@ -1,6 +1,7 @@
 // The wire shapes of the schedule API: the bodies are read strictly with JsonDocument (field-naming
-// errors), the answer is the source-generated ScheduleView (no reflection): the create body of rest.md §7.2, the toggle body of §7.5 and the ScheduledJob of §7.4
-// (request redacted, decisions D9).
+// errors), the answer is the source-generated ScheduleView (no reflection): the create body, the toggle
+// body and the ScheduledJob of docs/api.md (Schedules)
+// (request redacted, docs/api.md D9).
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HoodyCurl.Kernel.Errors;
@@ -109,7 +110,7 @@ internal static class ScheduleJson
     };
 }
 
-/// <summary>The ScheduledJob of rest.md §7.4 (request redacted, decisions D9); schedule_id only in the create answer.</summary>
+/// <summary>The ScheduledJob of docs/api.md (Schedules) (request redacted, docs/api.md D9); schedule_id only in the create answer.</summary>
 internal sealed record ScheduleView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ScheduleId,
     string Id,

@@ -1,4 +1,4 @@
-// The /api/v1/curl/sessions routes (contract rest.md §5, decisions D3, D13, D16). Handlers are plain
+// The /api/v1/curl/sessions routes (docs/api.md: Sessions; D3, D13, D16). Handlers are plain
 // RequestDelegates writing the source-generated shapes of SessionsJson.cs: no reflection, nothing for the trimmer.
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
@@ -79,7 +79,7 @@ public static class SessionsEndpoints
             ?? throw new ApiErrorException(tombstoned ? SessionStore.Tombstoned(id) : SessionStore.NotFound(id));
     }
 
-    /// <summary>The Session object of rest.md §5.2 (scoped cookies also carry http_only and expires).</summary>
+    /// <summary>The Session object of docs/api.md (Sessions) (scoped cookies also carry http_only and expires).</summary>
     internal static void WriteSession(Utf8JsonWriter w, SessionRecord session) => JsonSerializer.Serialize(w, new SessionView(
         session.Id, Rfc3339.Format(session.CreatedAt), Rfc3339.Format(session.LastUsed), CookieJar.Snapshot(session.Cookies),
         [.. session.Cookies.Select(c => new ScopedCookieView(c.Name, c.Value, c.Domain, c.Path, c.Secure, c.HostOnly, c.HttpOnly,
@@ -96,6 +96,6 @@ public static class SessionsEndpoints
 
     private static SessionStore Store(HttpContext context) => context.RequestServices.GetRequiredService<SessionStore>();
 
-    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); SQLite failures into 500.</summary>
+    /// <summary>Turns an ApiErrorException into the contract's error body (docs/api.md D2); SQLite failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Sessions");
 }

@@ -1,4 +1,4 @@
-// The wire shapes of the sessions API (rest.md §5.2), source-generated (no reflection in the AOT binary).
+// The wire shapes of the sessions API (docs/api.md (Sessions)), source-generated (no reflection in the AOT binary).
 using System.Text.Json.Serialization;
 using HoodyCurl.Kernel.Json;
 

@@ -1,4 +1,4 @@
-// The /api/v1/curl/storage routes (contract rest.md §6.2–6.4, decisions D3, D14, D16). Handlers are
+// The /api/v1/curl/storage routes (docs/api.md: Storage; D3, D14, D16). Handlers are
 // plain RequestDelegates writing the source-generated shapes of StorageJson.cs: no reflection, nothing for the trimmer.
 //
 // The {path} arrives either with literal slashes (raw users) or as one %2F-encoded segment (the SDK's
@@ -107,6 +107,6 @@ public static class StorageEndpoints
 
     private static FileStore Store(HttpContext context) => context.RequestServices.GetRequiredService<FileStore>();
 
-    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); index failures into 500.</summary>
+    /// <summary>Turns an ApiErrorException into the contract's error body (docs/api.md D2); index failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, IndexError, "HoodyCurl.Storage");
 }

@@ -1,4 +1,4 @@
-// The wire shapes of the storage API (rest.md §6), source-generated (no reflection in the AOT binary).
+// The wire shapes of the storage API (docs/api.md (Storage)), source-generated (no reflection in the AOT binary).
 using System.Text.Json.Serialization;
 
 namespace HoodyCurl.Storage.Endpoints;
