@@ -255,6 +255,8 @@ public static class CurlRequestJson
 // MaxDepth: a stored `json` body may be as deep as --max-json-depth allowed when it was submitted.
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = 1000)]
 [JsonSerializable(typeof(CurlRequest))]
+[JsonSerializable(typeof(TimingView))]
+[JsonSerializable(typeof(MetadataView))]
 internal sealed partial class RequestsJson : JsonSerializerContext;
 
 /// <summary>Embeds a CurlRequest in another module's source-generated shape as the API shows it (secrets redacted).</summary>
