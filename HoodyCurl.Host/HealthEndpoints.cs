@@ -1,9 +1,10 @@
-// /health and /api/v1/curl/health: the platform's 9-field health object (contract rest.md §8) plus
+// /health and /api/v1/curl/health: the platform's 9-field health object (docs/api.md (Health and metrics)) plus
 // readiness facts: `ready` is true only once libcurl is initialised, the database opened and the job
 // workers and scheduler started (and until shutdown begins); `?ready=1` then answers 503 while not ready.
 // Cheap: no I/O beyond /proc.
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Metrics;
 using HoodyCurl.Kernel.Time;
@@ -25,33 +26,17 @@ internal static class HealthEndpoints
         RequestDelegate handler = async context =>
         {
             var ready = start.Ready.IsReady;
-            using var buffer = new MemoryStream(512);
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteString("status", "ok");
-                w.WriteString("service", "hoody-curl");
-                if (Built is null) w.WriteNull("built"); else w.WriteString("built", Built);
-                w.WriteString("started", Rfc3339.Format(start.StartedAt));
-                w.WriteStartObject("memory");
-                w.WriteNumber("rss", ProcessFacts.ResidentBytes() ?? 0);
-                w.WriteNumber("heap", GC.GetTotalMemory(false));
-                w.WriteEndObject();
-                if (ProcessFacts.OpenFileDescriptors() is { } fds) w.WriteNumber("fds", fds); else w.WriteNull("fds");
-                w.WriteNumber("pid", pid);
-                w.WriteString("ip", settings?.Listen.Address.ToString() ?? "127.0.0.1");
-                w.WriteNull("userAgent");
-                w.WriteString("version", HoodyCurl.Requests.RequestsOptions.Version);
-                w.WriteBoolean("ready", ready);
-                w.WriteNumber("uptime_secs", (long)(DateTimeOffset.UtcNow - start.StartedAt).TotalSeconds);
-                w.WriteEndObject();
-            }
+            var body = JsonSerializer.SerializeToUtf8Bytes(new HealthView(
+                "ok", "hoody-curl", Built, Rfc3339.Format(start.StartedAt),
+                new MemoryView(ProcessFacts.ResidentBytes() ?? 0, GC.GetTotalMemory(false)), ProcessFacts.OpenFileDescriptors(), pid,
+                settings?.Listen.Address.ToString() ?? "127.0.0.1", null, HoodyCurl.Requests.RequestsOptions.Version, ready,
+                (long)(DateTimeOffset.UtcNow - start.StartedAt).TotalSeconds), HostJsonContext.Default.HealthView);
             // A readiness probe (?ready=1) gets 503 until the sidecar can serve, and again once it stops.
             if (!ready && context.Request.Query["ready"] is { Count: > 0 } probe && probe[0] is "1" or "true")
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.ContentType = "application/json";
-            context.Response.ContentLength = buffer.Length;
-            await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body, context.RequestAborted);
         };
         app.MapGet("/health", handler);
         app.MapGet("/api/v1/curl/health", handler);
@@ -69,3 +54,24 @@ internal static class HealthEndpoints
         }
     }
 }
+
+/// <summary>The health object: the platform's fields (userAgent keeps its camelCase name) plus readiness and uptime.</summary>
+internal sealed record HealthView(
+    string Status,
+    string Service,
+    string? Built,
+    string Started,
+    MemoryView Memory,
+    long? Fds,
+    int Pid,
+    string Ip,
+    [property: JsonPropertyName("userAgent")] string? UserAgent,
+    string Version,
+    bool Ready,
+    long UptimeSecs);
+
+internal sealed record MemoryView(long Rss, long Heap);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(HealthView))]
+internal sealed partial class HostJsonContext : JsonSerializerContext;

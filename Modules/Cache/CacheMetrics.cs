@@ -1,4 +1,4 @@
-// The cache's metric families, names and labels exactly as ops.md §3.2 lists them.
+// The cache's metric families, names and labels exactly as docs/metrics.md lists them.
 using HoodyCurl.Kernel.Metrics;
 
 namespace HoodyCurl.Cache;

@@ -1,4 +1,4 @@
-// The cache's settings, from its flags (ops.md §5). Caching is active only with a namespace and a mode
+// The cache's settings, from its flags (docs/api.md (Cache)). Caching is active only with a namespace and a mode
 // other than off.
 namespace HoodyCurl.Cache;
 

@@ -1,4 +1,4 @@
-// The IResponseCache: policy (Policy/) over the store (Store/), with the metrics of ops.md §3.2.
+// The IResponseCache: policy (Policy/) over the store (Store/), with the metrics of docs/metrics.md.
 // Primary key: "v1|<METHOD>|<url>" (the generation and schema live in each entry, so a bump turns every entry
 // into a miss that is removed when read); secondary key: the request's values of the response's Vary headers.
 using System.Collections.Concurrent;
@@ -97,7 +97,7 @@ internal sealed partial class ResponseCache : IResponseCache, IDisposable
         var entries = _store.Read(key);
         if (entries.Any(e => e.Generation != _options.Generation || e.Schema != IndexEntry.CurrentSchema))
         {
-            // Another generation or schema: a miss, removed now (ops.md §5 "invalidated on next read").
+            // Another generation or schema: a miss, removed now (docs/api.md (Cache) "invalidated on next read").
             entries.RemoveAll(e => e.Generation != _options.Generation || e.Schema != IndexEntry.CurrentSchema);
             if (entries.Count == 0 && mayStore) _store.Remove(key);
         }

@@ -1,4 +1,4 @@
-// The job event log and bus (contract events.md §1, decisions E4). Every lifecycle step of a job is
+// The job event log and bus (docs/api.md: Events; E4). Every lifecycle step of a job is
 // first written to the durable per-job log (ids are global, monotonic and never reused), then
 // published in id order to every live subscriber. The realtime module serves the bus over /ws and
 // /sse and replays the log for Last-Event-ID.
@@ -22,11 +22,11 @@ public interface IJobEvents
     IReadOnlyList<JobEvent> ReadAfter(long afterId, string? jobId = null, int limit = 1000);
 }
 
-/// <summary>One event: `type` is jobstarted, jobprogress or jobcompleted (events.md §1).</summary>
+/// <summary>One event: `type` is jobstarted, jobprogress or jobcompleted (docs/api.md (Events)).</summary>
 public sealed record JobEvent(
     long Id, string JobId, string Type, string Level, string Message, string PayloadJson, DateTimeOffset Timestamp);
 
-/// <summary>Event type names of events.md §1.</summary>
+/// <summary>Event type names of docs/api.md (Events).</summary>
 public static class JobEventTypes
 {
     public const string Started = "jobstarted";

@@ -37,7 +37,7 @@ public interface IJobService
     /// </summary>
     CancelResult Cancel(string jobId);
 
-    /// <summary>Submits a new job from the stored request of <paramref name="jobId"/> (decisions E2); null when unknown.</summary>
+    /// <summary>Submits a new job from the stored request of <paramref name="jobId"/> (docs/api.md E2); null when unknown.</summary>
     Task<JobRecord?> RerunAsync(string jobId, CancellationToken cancellationToken);
 }
 
@@ -52,6 +52,6 @@ public enum CancelResult
     NotFound,
     /// <summary>The job was pending or running; it ends `cancelled`.</summary>
     Requested,
-    /// <summary>The job had already finished; nothing changed (decisions D10).</summary>
+    /// <summary>The job had already finished; nothing changed (docs/api.md D10).</summary>
     AlreadyFinished,
 }

@@ -88,20 +88,12 @@ internal sealed class JobEvents(Database database) : IJobEvents
 internal sealed record JobEventDraft(string JobId, string Type, string Level, string Message, string PayloadJson)
 {
     public static JobEventDraft Started(string jobId, string? name) =>
-        new(jobId, JobEventTypes.Started, "info", "Job started", Payload(w =>
-        {
-            w.WriteString("job_id", jobId);
-            if (name is not null) w.WriteString("name", name);
-        }));
+        new(jobId, JobEventTypes.Started, "info", "Job started", Payload(new JobEventPayload(jobId, Name: name)));
 
     public static JobEventDraft Progress(string jobId, double progress) =>
         new(jobId, JobEventTypes.Progress, "info",
             $"Progress {Math.Floor(progress * 100).ToString(System.Globalization.CultureInfo.InvariantCulture)}%",
-            Payload(w =>
-            {
-                w.WriteString("job_id", jobId);
-                w.WriteNumber("progress", Math.Round(progress, 4));
-            }));
+            Payload(new JobEventPayload(jobId, Progress: Math.Round(progress, 4))));
 
     public static JobEventDraft Completed(string jobId, string status, string? error, int? statusCode)
     {
@@ -111,22 +103,8 @@ internal sealed record JobEventDraft(string JobId, string Type, string Level, st
             JobStatus.Cancelled => ("warn", "Job cancelled"),
             _ => ("error", $"Job failed: {error}"),
         };
-        return new(jobId, JobEventTypes.Completed, level, message, Payload(w =>
-        {
-            w.WriteString("job_id", jobId);
-            w.WriteString("status", status);
-        }));
+        return new(jobId, JobEventTypes.Completed, level, message, Payload(new JobEventPayload(jobId, Status: status)));
     }
 
-    private static string Payload(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream(128);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            write(w);
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+    private static string Payload(JobEventPayload payload) => JsonSerializer.Serialize(payload, JobsJsonContext.Default.JobEventPayload);
 }

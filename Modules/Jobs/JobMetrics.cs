@@ -1,4 +1,4 @@
-// The jobs module's Prometheus families (contract ops.md allows extra hoody_curl_ families).
+// The jobs module's Prometheus families (listed in docs/metrics.md).
 using HoodyCurl.Kernel.Metrics;
 
 namespace HoodyCurl.Jobs;

@@ -1,11 +1,11 @@
-// A job as the store keeps it: contract rest.md §4.2 plus progress, cancel_requested,
-// original_job_id and schedule_id (decisions E2, E3). The request keeps its secrets here; only the
-// JSON writers redact (decisions D9).
+// A job as the store keeps it: docs/api.md (Jobs) plus progress, cancel_requested,
+// original_job_id and schedule_id (docs/api.md E2, E3). The request keeps its secrets here; only the
+// JSON writers redact (docs/api.md D9).
 using HoodyCurl.Requests.Model;
 
 namespace HoodyCurl.Jobs;
 
-/// <summary>The five states of rest.md §4.5, as their exact wire strings.</summary>
+/// <summary>The five states of docs/api.md (Jobs), as their exact wire strings.</summary>
 public static class JobStatus
 {
     public const string Pending = "pending";
@@ -55,7 +55,7 @@ public sealed record JobRecord
     public string? ScheduleId { get; init; }
 }
 
-/// <summary>One row of the job list (rest.md §4.1 JobSummary plus progress and schedule_id).</summary>
+/// <summary>One row of the job list (docs/api.md (Jobs) JobSummary plus progress and schedule_id).</summary>
 public sealed record JobSummary(
     string Id, string? Name, string Method, string Url, string Status,
     DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, double Progress, string? ScheduleId);
@@ -79,7 +79,7 @@ public sealed record JobOrigin
 {
     /// <summary>The schedule that fired it (Scheduling module).</summary>
     public string? ScheduleId { get; init; }
-    /// <summary>The job it re-runs (decisions E2).</summary>
+    /// <summary>The job it re-runs (docs/api.md E2).</summary>
     public string? OriginalJobId { get; init; }
 
     public static readonly JobOrigin None = new();

@@ -153,7 +153,7 @@ internal sealed class JobService : IJobService, IAsyncJobSubmitter
     }
 
     /// <summary>
-    /// The body bytes to show inline in the job record (decisions D15): the whole body up to
+    /// The body bytes to show inline in the job record (docs/api.md D15): the whole body up to
     /// --job-inline-body-bytes, else null (the record says body_truncated).
     /// </summary>
     public byte[]? InlineBody(JobRecord job)

@@ -62,17 +62,6 @@ internal sealed class JobStore
         """,
     ];
 
-    /// <summary>Stored requests passed validation when submitted; re-reading them must not fail on today's flags.</summary>
-    private static readonly RequestLimits StoredLimits = new()
-    {
-        MaxUrlLength = int.MaxValue,
-        MaxHeaderCount = int.MaxValue,
-        MaxHeaderBytes = int.MaxValue,
-        MaxJsonDepth = 1000,
-        MaxRetryCount = int.MaxValue,
-        MaxRetryDelaySecs = int.MaxValue,
-        MaxTimeoutSecs = int.MaxValue,
-    };
 
     private const string Columns =
         "id, name, session_id, status, method, url, created_at, started_at, completed_at, error, retry_attempts, " +
@@ -296,20 +285,13 @@ internal sealed class JobStore
         var now = Now;
         return Write((c, tx, events) =>
         {
-            using var command = c.CreateCommand();
-            command.Transaction = tx;
-            command.CommandText = """
+            if (Database.Execute(c, tx, """
                 UPDATE jobs SET status = $status, completed_at = $now, error = $error, response = $response,
                     retry_attempts = $attempts, progress = CASE WHEN $status = 'completed' THEN 1 ELSE progress END
                 WHERE id = $id AND status = 'running'
-                """;
-            command.Parameters.AddWithValue("$id", id);
-            command.Parameters.AddWithValue("$status", status);
-            command.Parameters.AddWithValue("$now", Rfc3339.Format(now));
-            command.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
-            command.Parameters.AddWithValue("$response", (object?)response?.ToJson() ?? DBNull.Value);
-            command.Parameters.AddWithValue("$attempts", retryAttempts);
-            if (command.ExecuteNonQuery() != 1) return false;
+                """, ("$id", id), ("$status", status), ("$now", Rfc3339.Format(now)), ("$error", error),
+                ("$response", response?.ToJson()), ("$attempts", retryAttempts)) != 1)
+                return false;
             events.Add(JobEvents.Append(c, tx, JobEventDraft.Completed(id, status, error, response?.StatusCode), now));
             return true;
         });
@@ -321,16 +303,11 @@ internal sealed class JobStore
         var now = Now;
         return Write((c, tx, events) =>
         {
-            using var command = c.CreateCommand();
-            command.Transaction = tx;
-            command.CommandText = """
+            if (Database.Execute(c, tx, """
                 UPDATE jobs SET status = 'cancelled', cancel_requested = 1, completed_at = $now, error = $error
                 WHERE id = $id AND status = 'pending'
-                """;
-            command.Parameters.AddWithValue("$id", id);
-            command.Parameters.AddWithValue("$now", Rfc3339.Format(now));
-            command.Parameters.AddWithValue("$error", JobErrors.Cancelled);
-            if (command.ExecuteNonQuery() != 1) return false;
+                """, ("$id", id), ("$now", Rfc3339.Format(now)), ("$error", JobErrors.Cancelled)) != 1)
+                return false;
             events.Add(JobEvents.Append(c, tx, JobEventDraft.Completed(id, JobStatus.Cancelled, JobErrors.Cancelled, null), now));
             return true;
         });
@@ -339,11 +316,7 @@ internal sealed class JobStore
     /// <summary>Records a cancel request on a running job. False when the job was not running.</summary>
     public bool MarkCancelRequested(string id) => Write((c, tx, _) =>
     {
-        using var command = c.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "UPDATE jobs SET cancel_requested = 1 WHERE id = $id AND status = 'running'";
-        command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteNonQuery() == 1;
+        return Database.Execute(c, tx, "UPDATE jobs SET cancel_requested = 1 WHERE id = $id AND status = 'running'", ("$id", id)) == 1;
     });
 
     /// <summary>Saves a running job's progress and appends its jobprogress event.</summary>
@@ -352,12 +325,8 @@ internal sealed class JobStore
         var now = Now;
         return Write((c, tx, events) =>
         {
-            using var command = c.CreateCommand();
-            command.Transaction = tx;
-            command.CommandText = "UPDATE jobs SET progress = $p WHERE id = $id AND status = 'running'";
-            command.Parameters.AddWithValue("$id", id);
-            command.Parameters.AddWithValue("$p", progress);
-            if (command.ExecuteNonQuery() != 1) return false;
+            if (Database.Execute(c, tx, "UPDATE jobs SET progress = $p WHERE id = $id AND status = 'running'", ("$id", id), ("$p", progress)) != 1)
+                return false;
             events.Add(JobEvents.Append(c, tx, JobEventDraft.Progress(id, progress), now));
             return true;
         });
@@ -464,14 +433,10 @@ internal sealed class JobStore
 
     private static bool Requeue(SqliteConnection c, SqliteTransaction tx, string id)
     {
-        using var command = c.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = """
+        return Database.Execute(c, tx, """
             UPDATE jobs SET status = 'pending', started_at = NULL, progress = 0, retry_attempts = 0
             WHERE id = $id AND status = 'running'
-            """;
-        command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteNonQuery() == 1;
+            """, ("$id", id)) == 1;
     }
 
     private static void Terminate(SqliteConnection c, SqliteTransaction tx, List<JobEvent> events, string id, string status, string error, DateTimeOffset now)
@@ -516,8 +481,7 @@ internal sealed class JobStore
         CurlRequest request;
         try
         {
-            using var document = JsonDocument.Parse(r.GetString(11));
-            request = CurlRequestJson.Parse(document.RootElement, StoredLimits, CurlRequestJsonFlavor.Storage);
+            request = CurlRequestJson.ReadStored(r.GetString(11));
         }
         catch (Exception e) when (e is JsonException or ApiErrorException)
         {

@@ -1,4 +1,4 @@
-// Long-poll support (decisions E1): callers wait on a per-job signal that the worker sets the moment
+// Long-poll support (docs/api.md E1): callers wait on a per-job signal that the worker sets the moment
 // the job becomes terminal, so a waiter wakes within milliseconds and nothing polls the database.
 using System.Collections.Concurrent;
 

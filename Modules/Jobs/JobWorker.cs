@@ -26,7 +26,7 @@ namespace HoodyCurl.Jobs;
 
 internal sealed class JobWorker
 {
-    /// <summary>Least time between two progress events of a job (events.md §1).</summary>
+    /// <summary>Least time between two progress events of a job (docs/api.md (Events)).</summary>
     internal static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Least progress step between two progress events of a job.</summary>
@@ -222,7 +222,7 @@ internal sealed class JobWorker
             SavedFile? saved = null;
             if (job.Request.Save == true && _fileStore is not null)
             {
-                // save:true also files the body under downloads/ (hard links to the same bytes, decisions D14);
+                // save:true also files the body under downloads/ (hard links to the same bytes, docs/api.md D14);
                 // the job record says where (response.saved), like the sync envelope does.
                 try
                 {

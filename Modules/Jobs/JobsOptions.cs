@@ -15,7 +15,7 @@ public sealed record JobsOptions
 
     /// <summary>
     /// Largest body shown inline as `response.body` in a job record (`--job-inline-body-bytes`); larger
-    /// bodies show `[]` with `body_truncated: true` and are read through `/result` (decisions D15).
+    /// bodies show `[]` with `body_truncated: true` and are read through `/result` (docs/api.md D15).
     /// Default 1048576 (1 MiB).
     /// </summary>
     public long InlineBodyBytes { get; init; } = 1024 * 1024;
@@ -36,6 +36,6 @@ public sealed record JobsOptions
     /// <summary>Seconds a client is told to wait after 503 QUEUE_FULL (Retry-After). Default 5.</summary>
     public int QueueFullRetryAfterSeconds { get; init; } = 5;
 
-    /// <summary>Longest accepted `timeout_ms` of the long-poll (decisions E1), in ms. Default 120000.</summary>
+    /// <summary>Longest accepted `timeout_ms` of the long-poll (docs/api.md E1), in ms. Default 120000.</summary>
     public int MaxWaitMs { get; init; } = 120_000;
 }

@@ -54,7 +54,7 @@ internal static class LinkParams
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            throw Fail($"pattern '{HeaderRules.Printable(pattern)}' is not a supported regular expression (no backreferences or lookarounds): {e.Message.Split('\n')[0]}");
+            throw Fail($"pattern '{ErrorText.Printable(pattern)}' is not a supported regular expression (no backreferences or lookarounds): {e.Message.Split('\n')[0]}");
         }
         if (Compiled.Count > 4096) Compiled.Clear(); // a bound, not a policy: patterns recompile on demand
         Compiled[key] = regex;

@@ -1,5 +1,5 @@
 // A link as the store keeps it. The request keeps its secrets here (the database file is mode 0600);
-// only the JSON writers redact (decisions D9 and LinkRedaction). The token itself is never kept.
+// only the JSON writers redact (docs/api.md D9 and LinkRedaction). The token itself is never kept.
 using HoodyCurl.Requests.Model;
 
 namespace HoodyCurl.Links;
@@ -7,8 +7,14 @@ namespace HoodyCurl.Links;
 public enum ParamLocation { Query, Header, Body }
 
 /// <summary>One declared parameter: where its value goes, whether it must be given, what it must match.</summary>
-public sealed record LinkParam(string Name, ParamLocation In, bool Required, string? Pattern)
+/// <summary>A declared parameter; stored (links.params) and shown as {name, in, required, pattern}.</summary>
+public sealed record LinkParam(
+    string Name,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(HoodyCurl.Kernel.Json.LowerEnumValueConverter<ParamLocation>))] ParamLocation In,
+    bool Required,
+    string? Pattern)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public string InText => In switch { ParamLocation.Query => "query", ParamLocation.Header => "header", _ => "body" };
 }
 

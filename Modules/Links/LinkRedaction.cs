@@ -1,4 +1,4 @@
-// What a link record shows of its stored request. On top of the shared rules (decisions D9: bearer_token,
+// What a link record shows of its stored request. On top of the shared rules (docs/api.md D9: bearer_token,
 // auth_password, cookie and Authorization/Cookie/X-Api-Key-like header values become "***"), a shared
 // link must not leak what its URL or headers carry: the whole URL userinfo (a token may be the user
 // name, https://TOKEN@host), query values whose names look secret (token, api_key, secret, password,

@@ -58,17 +58,6 @@ internal sealed class LinkStore
         """,
     ];
 
-    /// <summary>Stored requests passed validation when created; re-reading them must not fail on today's flags.</summary>
-    private static readonly RequestLimits StoredLimits = new()
-    {
-        MaxUrlLength = int.MaxValue,
-        MaxHeaderCount = int.MaxValue,
-        MaxHeaderBytes = int.MaxValue,
-        MaxJsonDepth = 1000,
-        MaxRetryCount = int.MaxValue,
-        MaxRetryDelaySecs = int.MaxValue,
-        MaxTimeoutSecs = int.MaxValue,
-    };
 
     private const string Columns =
         "id, name, created_at, expires_at, max_uses, use_count, last_used_at, revoked_at, methods, params, forward_body, request";
@@ -148,7 +137,7 @@ internal sealed class LinkStore
         return reader.Read() ? Read(reader) : null;
     }
 
-    /// <summary>Newest first (creation order, decisions D16); <paramref name="limit"/> null = all.</summary>
+    /// <summary>Newest first (creation order, docs/api.md D16); <paramref name="limit"/> null = all.</summary>
     public LinkPage List(int page, int? limit)
     {
         var (items, total) = _database.NewestFirst("links", Columns, page, limit, Read);
@@ -288,54 +277,17 @@ internal sealed class LinkStore
         }
     }
 
-    internal static string ParamsJson(IReadOnlyList<LinkParam> parameters)
-    {
-        using var buffer = new MemoryStream(128);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartArray();
-            foreach (var p in parameters) WriteParam(w, p);
-            w.WriteEndArray();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+    internal static string ParamsJson(IReadOnlyList<LinkParam> parameters) =>
+        JsonSerializer.Serialize(parameters, LinksJsonContext.Default.IReadOnlyListLinkParam);
 
-    internal static void WriteParam(Utf8JsonWriter w, LinkParam p)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", p.Name);
-        w.WriteString("in", p.InText);
-        w.WriteBoolean("required", p.Required);
-        if (p.Pattern is null) w.WriteNull("pattern");
-        else w.WriteString("pattern", p.Pattern);
-        w.WriteEndObject();
-    }
-
-    private static IReadOnlyList<LinkParam> ReadParams(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        var list = new List<LinkParam>();
-        foreach (var e in document.RootElement.EnumerateArray())
-        {
-            var location = e.GetProperty("in").GetString() switch
-            {
-                "query" => ParamLocation.Query,
-                "header" => ParamLocation.Header,
-                "body" => ParamLocation.Body,
-                var other => throw new InvalidDataException($"stored param location '{other}' is unknown"),
-            };
-            var pattern = e.GetProperty("pattern");
-            list.Add(new LinkParam(e.GetProperty("name").GetString()!, location, e.GetProperty("required").GetBoolean(),
-                pattern.ValueKind == JsonValueKind.Null ? null : pattern.GetString()));
-        }
-        return list;
-    }
+    private static IReadOnlyList<LinkParam> ReadParams(string json) =>
+        JsonSerializer.Deserialize(json, LinksJsonContext.Default.IReadOnlyListLinkParam)
+        ?? throw new InvalidDataException("stored params are null");
 
     private static LinkRecord Read(SqliteDataReader r)
     {
         CurlRequest request;
-        using (var document = JsonDocument.Parse(r.GetString(11)))
-            request = CurlRequestJson.Parse(document.RootElement, StoredLimits, CurlRequestJsonFlavor.Storage);
+        request = CurlRequestJson.ReadStored(r.GetString(11));
         return new LinkRecord
         {
             Id = r.GetString(0),

@@ -1,5 +1,5 @@
 // One subscriber's ordered view of the job events: first the durable log after the client's last id
-// (Last-Event-ID or ?after=N, decisions E4), then the live bus, without a gap or a duplicate.
+// (Last-Event-ID or ?after=N, docs/api.md E4), then the live bus, without a gap or a duplicate.
 //
 // Gap-free by construction: the caller subscribes to the bus *before* the feed reads the log, and the
 // jobs module commits an event to the log before it publishes it. So every event is in the log pages

@@ -1,4 +1,4 @@
-// The bytes of each job event on the wire (events.md §2.2, §3.2), built from the durable event's
+// The bytes of each job event on the wire (docs/api.md (Events)), built from the durable event's
 // payload JSON (which never has a `type` field and is compact, one line):
 //
 //   SSE  event: jobstarted\ndata: {"job_id":"…","name":"…"}\nid: 42\n\n   (id = durable event id, E4)
@@ -18,7 +18,7 @@ internal static class JobEventFrames
     /// <summary>The first bytes of every /sse body: the reconnect delay, then a blank line.</summary>
     public static byte[] SsePreamble(int retryMs) => Encoding.UTF8.GetBytes($"retry: {retryMs.ToString(CultureInfo.InvariantCulture)}\n\n");
 
-    /// <summary>The heartbeat comment sent after an idle interval (events.md §3.3).</summary>
+    /// <summary>The heartbeat comment sent after an idle interval (docs/api.md (Events)).</summary>
     public static ReadOnlySpan<byte> SseHeartbeat => ":\n\n"u8;
 
     public static void WriteSse(IBufferWriter<byte> output, JobEvent e)

@@ -1,4 +1,4 @@
-// The realtime module's Prometheus families (free names under hoody_curl_, ops.md §3): WebSocket
+// The realtime module's Prometheus families (listed in docs/metrics.md): WebSocket
 // subscribers (the /sse ones are hoody_curl_sse_streams_open{kind="jobs"} of Kernel's SseCapacity),
 // events delivered and events missed by lagging subscribers, per transport.
 using HoodyCurl.Kernel.Metrics;

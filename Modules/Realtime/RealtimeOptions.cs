@@ -9,12 +9,12 @@ public sealed record RealtimeOptions
     /// <summary>Seconds without any write after which /sse sends the `:` comment (`--sse-heartbeat-secs`). Default 15.</summary>
     public int HeartbeatSecs { get; init; } = 15;
 
-    /// <summary>Seconds between WebSocket pings on /ws (`--ws-ping-secs`). Default 30 (events.md §2.4).</summary>
+    /// <summary>Seconds between WebSocket pings on /ws (`--ws-ping-secs`). Default 30 (docs/api.md (Events)).</summary>
     public int WsPingSecs { get; init; } = 30;
 
     /// <summary>
     /// Seconds without a pong after which /ws drops the connection (`--ws-drop-secs`), counted from the
-    /// previous ping round; must exceed the ping interval. Default 90 (events.md §2.4).
+    /// previous ping round; must exceed the ping interval. Default 90 (docs/api.md (Events)).
     /// </summary>
     public int WsDropSecs { get; init; } = 90;
 
@@ -31,7 +31,7 @@ public sealed record RealtimeOptions
     /// </summary>
     public int WsSendBufferBytes { get; init; } = 64 * 1024;
 
-    /// <summary>`retry:` the /sse stream announces, in ms (events.md §3.2). Fixed: 5000.</summary>
+    /// <summary>`retry:` the /sse stream announces, in ms (docs/api.md (Events)). Fixed: 5000.</summary>
     public int SseRetryMs { get; init; } = 5000;
 
     /// <summary>Events read from the durable log per query while replaying. Default 1000.</summary>

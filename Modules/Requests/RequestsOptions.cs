@@ -51,7 +51,7 @@ public sealed record RequestsOptions
     public string? UpstreamProxy { get; init; }
     /// <summary>The parsed --upstream-proxy (its host resolved once at start).</summary>
     internal Engine.UpstreamProxy? Proxy { get; init; }
-    /// <summary>User-Agent sent when the request gives none (decisions D6).</summary>
+    /// <summary>User-Agent sent when the request gives none (docs/api.md D6).</summary>
     public string DefaultUserAgent { get; init; } = "hoody-curl/" + Version;
 
     public static string Version =>

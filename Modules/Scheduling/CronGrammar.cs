@@ -1,4 +1,4 @@
-// The cron grammar of decisions D12 and rest.md §7.1: six fields with seconds
+// The cron grammar of docs/api.md D12 and docs/api.md (Schedules): six fields with seconds
 // (`second minute hour day-of-month month day-of-week`, names, ranges, lists and steps as Cronos
 // reads them) plus the five nicknames @yearly @monthly @weekly @daily @hourly. Everything else —
 // classic 5-field crontab, a 7th (year) field, Go's `@every 5s`, Cronos' own extra macros
@@ -14,7 +14,7 @@ namespace HoodyCurl.Scheduling;
 
 internal static class CronGrammar
 {
-    /// <summary>The message of every INVALID_CRON answer, verbatim (rest.md §0.3).</summary>
+    /// <summary>The message of every INVALID_CRON answer, verbatim (docs/api.md (Conventions)).</summary>
     public const string InvalidMessage = "Invalid cron expression";
 
     /// <summary>Longest accepted expression, in characters; a real one is far shorter.</summary>

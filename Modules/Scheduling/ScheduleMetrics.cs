@@ -1,4 +1,4 @@
-// The scheduling module's Prometheus families (contract ops.md allows extra hoody_curl_ families).
+// The scheduling module's Prometheus families (listed in docs/metrics.md).
 using HoodyCurl.Kernel.Metrics;
 
 namespace HoodyCurl.Scheduling;

@@ -1,6 +1,6 @@
-// A schedule as the store keeps it (contract rest.md §7.4 plus timezone, skip_if_running,
+// A schedule as the store keeps it (docs/api.md (Schedules) plus timezone, skip_if_running,
 // last_job_id, run_count and skipped_count). The request keeps its secrets here; only the JSON
-// writer redacts (decisions D9).
+// writer redacts (docs/api.md D9).
 using HoodyCurl.Requests.Model;
 
 namespace HoodyCurl.Scheduling;
@@ -38,7 +38,7 @@ public sealed record ScheduleDraft
     public required string Cron { get; init; }
     public required CurlRequest Request { get; init; }
     public string? Name { get; init; }
-    /// <summary>Default true: new schedules start enabled (rest.md §7.2).</summary>
+    /// <summary>Default true: new schedules start enabled (docs/api.md (Schedules)).</summary>
     public bool Enabled { get; init; } = true;
     /// <summary>IANA id; null means UTC.</summary>
     public string? TimeZone { get; init; }

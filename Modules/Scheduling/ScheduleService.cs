@@ -17,7 +17,7 @@ internal sealed class ScheduleService(ScheduleStore store, Scheduler scheduler, 
         var zoneId = draft.TimeZone ?? ScheduleTimeZones.Default;
         if (!ScheduleTimeZones.TryFind(zoneId, out var zone))
             throw new ApiErrorException(ApiError.Validation(
-                $"field 'timezone' must be an IANA time-zone id such as 'Europe/Berlin' or 'UTC', got '{Printable(zoneId)}'"));
+                $"field 'timezone' must be an IANA time-zone id such as 'Europe/Berlin' or 'UTC', got '{ErrorText.Printable(zoneId)}'"));
         zoneId = zone.Id; // the zone's own spelling of the id (lookups ignore case)
         var name = draft.Name ?? draft.Request.JobName;
         if (name is not null && name.Length > options.MaxNameLength)
@@ -119,10 +119,4 @@ internal sealed class ScheduleService(ScheduleStore store, Scheduler scheduler, 
     }
 
     private static string Format(DateTimeOffset? value) => value is { } v ? Kernel.Time.Rfc3339.Format(v) : "null";
-
-    private static string Printable(string value)
-    {
-        var text = value.Length > 64 ? value[..64] + "…" : value;
-        return string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
-    }
 }

@@ -1,5 +1,5 @@
 // The schedule store: table `schedules` in the shared SQLite database, with the module's numbered
-// migrations. The request is kept as Storage-flavour JSON (secrets kept, decisions D9; the database
+// migrations. The request is kept as Storage-flavour JSON (secrets kept, docs/api.md D9; the database
 // file is mode 0600). Commits are synchronous=FULL like every write of the database.
 //
 // The scheduler's bookkeeping after a tick (last_run, last_job_id, counters, next_run of every
@@ -43,17 +43,6 @@ internal sealed class ScheduleStore
         """,
     ];
 
-    /// <summary>Stored requests passed validation when created; re-reading them must not fail on today's flags.</summary>
-    private static readonly RequestLimits StoredLimits = new()
-    {
-        MaxUrlLength = int.MaxValue,
-        MaxHeaderCount = int.MaxValue,
-        MaxHeaderBytes = int.MaxValue,
-        MaxJsonDepth = 1000,
-        MaxRetryCount = int.MaxValue,
-        MaxRetryDelaySecs = int.MaxValue,
-        MaxTimeoutSecs = int.MaxValue,
-    };
 
     private const string Columns =
         "id, name, cron, timezone, enabled, skip_if_running, created_at, next_run, last_run, last_job_id, run_count, skipped_count, request";
@@ -107,7 +96,7 @@ internal sealed class ScheduleStore
         return reader.Read() ? Read(reader) : null;
     }
 
-    /// <summary>Newest first (by creation order, decisions D16); <paramref name="limit"/> null = all.</summary>
+    /// <summary>Newest first (by creation order, docs/api.md D16); <paramref name="limit"/> null = all.</summary>
     public SchedulePage List(int page, int? limit)
     {
         var (items, total) = _database.NewestFirst("schedules", Columns, page, limit, Read);
@@ -226,8 +215,7 @@ internal sealed class ScheduleStore
     private static ScheduleRecord Read(SqliteDataReader r)
     {
         CurlRequest request;
-        using (var document = JsonDocument.Parse(r.GetString(12)))
-            request = CurlRequestJson.Parse(document.RootElement, StoredLimits, CurlRequestJsonFlavor.Storage);
+        request = CurlRequestJson.ReadStored(r.GetString(12));
         return new ScheduleRecord
         {
             Id = r.GetString(0),

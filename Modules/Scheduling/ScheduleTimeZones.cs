@@ -1,4 +1,4 @@
-// IANA time-zone ids for schedules (decisions D12: UTC unless the schedule names one). .NET reads
+// IANA time-zone ids for schedules (docs/api.md D12: UTC unless the schedule names one). .NET reads
 // them from the system's tzdata (/usr/share/zoneinfo), which works with InvariantGlobalization and in
 // the Native AOT binary; Windows ids would need ICU and are refused. The id is checked for shape first
 // so no caller text ever reaches the file system as a path.

@@ -7,7 +7,7 @@
 //   │ 2. no lock:    for each due slot, in planned order: skip it (previous job still running and
 //   │                skip_if_running) or submit its job through IJobService; observe the lag
 //   │ 3. under Gate: plan each schedule's next occurrence after max(planned, now), so firings missed
-//   │                while busy or down are never replayed (decisions D12), and record the whole tick
+//   │                while busy or down are never replayed (docs/api.md D12), and record the whole tick
 //   │                in the store in one transaction
 //   └ 4. sleep until the earliest slot, or until Wake(), at most SchedulingOptions.MaxSleep
 //

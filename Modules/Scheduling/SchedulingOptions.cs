@@ -8,7 +8,7 @@ public sealed record SchedulingOptions
     /// <summary>
     /// Whether schedules exist at all. `--no-schedules` sets it to false: the scheduler does not run,
     /// the schedule table is not touched, and every /api/v1/curl/schedule route answers 404
-    /// (decisions D12). Default true.
+    /// (docs/api.md D12). Default true.
     /// </summary>
     public bool Enabled { get; init; } = true;
 

@@ -102,7 +102,7 @@ internal static class CookieJar
     }
 
     /// <summary>
-    /// The flattened snapshot of rest.md §5.3, in jar order: a name that occurs once is its own key;
+    /// The flattened snapshot of docs/api.md (Sessions), in jar order: a name that occurs once is its own key;
     /// a name that occurs under several scopes is keyed `name@domain/path` for each of them (e.g.
     /// `lang@example.com/`). Should two of those still collide (the same domain as host-only and as a
     /// Domain= cookie) the Domain= one is keyed `name@.domain/path`.

@@ -1,6 +1,6 @@
 // What the engine needs from the sessions module (DESIGN.md: Kernel <- Sessions <- Requests): an
 // exclusive lease on a session's cookie jar for the length of one transfer, so that concurrent
-// requests on one session are serialised and no cookie update is lost (decisions D13).
+// requests on one session are serialised and no cookie update is lost (docs/api.md D13).
 using HoodyCurl.Kernel.Errors;
 
 namespace HoodyCurl.Sessions;

@@ -1,5 +1,5 @@
 // The session store: tables `sessions` and `session_tombstones` in the shared SQLite database, and the
-// per-session leases that serialise transfers on one jar (decisions D13).
+// per-session leases that serialise transfers on one jar (docs/api.md D13).
 //
 // Why a lease and not a merge: libcurl hands back the whole jar after a transfer, and two transfers
 // that loaded the same jar would each write back a jar missing the other's new cookies. Holding the
@@ -62,7 +62,7 @@ internal sealed partial class SessionStore : ISessionStore
     [GeneratedRegex("^[A-Za-z0-9._:@-]{1,128}$")]
     private static partial Regex IdPattern();
 
-    /// <summary>Session ids of decisions D13: 1 to 128 of A-Z a-z 0-9 . _ : @ -.</summary>
+    /// <summary>Session ids of docs/api.md D13: 1 to 128 of A-Z a-z 0-9 . _ : @ -.</summary>
     public static bool IsValidId(string id) => IdPattern().IsMatch(id) && id is not ("." or "..");
 
     public static ApiError InvalidId() =>
@@ -156,8 +156,8 @@ internal sealed partial class SessionStore : ISessionStore
             count.CommandText = "SELECT COUNT(*) FROM sessions";
             if ((long)count.ExecuteScalar()! >= _options.MaxSessions) throw new ApiErrorException(TooMany());
         }
-        Execute(connection, transaction, "DELETE FROM session_tombstones WHERE id = $id", ("$id", sessionId));
-        Execute(connection, transaction, "INSERT INTO sessions (id, created_ms, used_ms, cookies) VALUES ($id, $now, $now, '')",
+        Database.Execute(connection, transaction, "DELETE FROM session_tombstones WHERE id = $id", ("$id", sessionId));
+        Database.Execute(connection, transaction, "INSERT INTO sessions (id, created_ms, used_ms, cookies) VALUES ($id, $now, $now, '')",
             ("$id", sessionId), ("$now", now));
         transaction.Commit();
         Log.SessionCreated(_log, sessionId);
@@ -175,7 +175,7 @@ internal sealed partial class SessionStore : ISessionStore
         var lines = jar.Select(CookieJar.Format).ToList();
         if (lines.SequenceEqual(loaded, StringComparer.Ordinal)) return; // unchanged: no write, last_used stays
         using var connection = _database.Open();
-        Execute(connection, null, "UPDATE sessions SET cookies = $cookies, used_ms = $now WHERE id = $id",
+        Database.Execute(connection, null, "UPDATE sessions SET cookies = $cookies, used_ms = $now WHERE id = $id",
             ("$id", sessionId), ("$cookies", string.Join('\n', lines)), ("$now", now));
         Log.JarStored(_log, sessionId, lines.Count);
     }
@@ -278,7 +278,7 @@ internal sealed partial class SessionStore : ISessionStore
         var now = NowMs;
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
-        var removed = Execute(connection, transaction, "DELETE FROM sessions WHERE id = $id", ("$id", sessionId));
+        var removed = Database.Execute(connection, transaction, "DELETE FROM sessions WHERE id = $id", ("$id", sessionId));
         if (removed == 0)
         {
             var tombstoned = IsTombstoned(connection, transaction, sessionId, now);
@@ -287,11 +287,11 @@ internal sealed partial class SessionStore : ISessionStore
         }
         if (_options.TombstoneSecs > 0)
         {
-            Execute(connection, transaction,
+            Database.Execute(connection, transaction,
                 "INSERT OR REPLACE INTO session_tombstones (id, deleted_ms, expires_ms) VALUES ($id, $now, $expires)",
                 ("$id", sessionId), ("$now", now), ("$expires", now + _options.TombstoneSecs * 1000L));
         }
-        Execute(connection, transaction, "DELETE FROM session_tombstones WHERE expires_ms <= $now", ("$now", now));
+        Database.Execute(connection, transaction, "DELETE FROM session_tombstones WHERE expires_ms <= $now", ("$now", now));
         transaction.Commit();
         Log.SessionDeleted(_log, sessionId, _options.TombstoneSecs);
         return DeleteOutcome.Deleted;
@@ -319,7 +319,7 @@ internal sealed partial class SessionStore : ISessionStore
         {
             lock (_gatesLock)
                 if (_gates.ContainsKey(id)) continue;
-            removed += Execute(connection, null, "DELETE FROM sessions WHERE id = $id AND used_ms < $cutoff", ("$id", id), ("$cutoff", cutoff));
+            removed += Database.Execute(connection, null, "DELETE FROM sessions WHERE id = $id AND used_ms < $cutoff", ("$id", id), ("$cutoff", cutoff));
         }
         if (removed > 0) Log.IdleSwept(_log, removed, _options.IdleDays);
         return removed;
@@ -329,7 +329,7 @@ internal sealed partial class SessionStore : ISessionStore
     public int PurgeTombstones()
     {
         using var connection = _database.Open();
-        var removed = Execute(connection, null, "DELETE FROM session_tombstones WHERE expires_ms <= $now", ("$now", NowMs));
+        var removed = Database.Execute(connection, null, "DELETE FROM session_tombstones WHERE expires_ms <= $now", ("$now", NowMs));
         if (removed > 0) Log.TombstonesPurged(_log, removed);
         return removed;
     }
@@ -362,15 +362,6 @@ internal sealed partial class SessionStore : ISessionStore
         command.Parameters.AddWithValue("$id", sessionId);
         command.Parameters.AddWithValue("$now", nowMs);
         return command.ExecuteScalar() is not null;
-    }
-
-    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        return command.ExecuteNonQuery();
     }
 
     private sealed class Gate

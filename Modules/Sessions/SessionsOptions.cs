@@ -7,7 +7,7 @@ public sealed record SessionsOptions
     /// <summary>
     /// Seconds a deleted session id stays tombstoned (`--session-tombstone-secs`): requests and reads
     /// with it answer 404 "Session not found: &lt;id&gt; (tombstoned)" until then, after which the id can
-    /// be created again (decisions D13). 0 disables tombstones. Default 86400 (24 h).
+    /// be created again (docs/api.md D13). 0 disables tombstones. Default 86400 (24 h).
     /// </summary>
     public int TombstoneSecs { get; init; } = 86_400;
 

@@ -1,6 +1,6 @@
 // What the doors need from the storage module (DESIGN.md: Kernel <- Storage <- Requests, Jobs): put a
 // response body, or an already durable file, under downloads/ with its three index paths
-// (decisions D14, rest.md §6.1). Either the whole file appears under all three paths, or nothing
+// (docs/api.md D14, docs/api.md (Storage)). Either the whole file appears under all three paths, or nothing
 // appears under any real name.
 using System.IO.Pipelines;
 using HoodyCurl.Kernel.Errors;
@@ -35,3 +35,14 @@ public interface IFileStore
 /// by-job, by-domain, by-date.
 /// </summary>
 public sealed record StoredFile(string Id, IReadOnlyList<string> Paths, long Size, DateTimeOffset CreatedAt);
+
+/// <summary>The storage module's path rules as other modules may apply them (request validation checks save_path up front).</summary>
+public static class StorageRules
+{
+    /// <summary>
+    /// Why <paramref name="savePath"/> is not an acceptable save_path (docs/api.md (Storage): not empty, relative, no
+    /// `.`/`..` or empty components, no backslash or control characters, components of at most 255 bytes),
+    /// or null when it is. The one copy of the rule: saving applies it again.
+    /// </summary>
+    public static string? SavePathProblem(string savePath) => StoragePaths.SavePathProblem(savePath);
+}

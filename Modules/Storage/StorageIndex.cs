@@ -64,13 +64,13 @@ internal sealed class StorageIndex
         using var transaction = connection.BeginTransaction();
         try
         {
-            Execute(connection, transaction,
+            Database.Execute(connection, transaction,
                 "INSERT INTO storage_files (id, url, size, created_ms, state) VALUES ($id, $url, $size, $created, 'pending')",
                 ("$id", plan.Id), ("$url", url), ("$size", size), ("$created", createdAt.ToUnixTimeMilliseconds()));
             var paths = plan.Paths;
             for (var i = 0; i < paths.Count; i++)
             {
-                Execute(connection, transaction, "INSERT INTO storage_paths (path, file_id, position) VALUES ($path, $id, $position)",
+                Database.Execute(connection, transaction, "INSERT INTO storage_paths (path, file_id, position) VALUES ($path, $id, $position)",
                     ("$path", paths[i]), ("$id", plan.Id), ("$position", i));
             }
             transaction.Commit();
@@ -88,7 +88,7 @@ internal sealed class StorageIndex
     public void Remove(string id)
     {
         using var connection = _database.Open();
-        Execute(connection, null, "DELETE FROM storage_files WHERE id = $id", ("$id", id));
+        Database.Execute(connection, null, "DELETE FROM storage_files WHERE id = $id", ("$id", id));
     }
 
     /// <summary>The ready file stored under <paramref name="id"/>, or null.</summary>
@@ -116,7 +116,7 @@ internal sealed class StorageIndex
             transaction.Rollback();
             return null;
         }
-        Execute(connection, transaction, "UPDATE storage_files SET state = 'deleting' WHERE id = $id", ("$id", file.Id));
+        Database.Execute(connection, transaction, "UPDATE storage_files SET state = 'deleting' WHERE id = $id", ("$id", file.Id));
         transaction.Commit();
         return file;
     }
@@ -135,7 +135,7 @@ internal sealed class StorageIndex
         return [.. ids.Select(id => Load(connection, null, id, readyOnly: false)!)];
     }
 
-    /// <summary>One row per index path of the ready files, by path (decisions D16).</summary>
+    /// <summary>One row per index path of the ready files, by path (docs/api.md D16).</summary>
     public (List<IndexEntry> Items, long Total) List(int page, int? limit)
     {
         using var connection = _database.Open();
@@ -265,15 +265,6 @@ internal sealed class StorageIndex
     private void SetState(string id, string state)
     {
         using var connection = _database.Open();
-        Execute(connection, null, "UPDATE storage_files SET state = $state WHERE id = $id", ("$id", id), ("$state", state));
-    }
-
-    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        return command.ExecuteNonQuery();
+        Database.Execute(connection, null, "UPDATE storage_files SET state = $state WHERE id = $id", ("$id", id), ("$state", state));
     }
 }

@@ -1,4 +1,4 @@
-// The storage module's Prometheus families (ops.md §3 allows extra hoody_curl_* families).
+// The storage module's Prometheus families (listed in docs/metrics.md).
 using HoodyCurl.Kernel.Metrics;
 
 namespace HoodyCurl.Storage;

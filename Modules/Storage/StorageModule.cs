@@ -16,7 +16,7 @@ namespace HoodyCurl.Storage;
 
 public sealed class StorageModule : IModule
 {
-    /// <summary>The downloads folder inside --storage-dir (decisions D14).</summary>
+    /// <summary>The downloads folder inside --storage-dir (docs/api.md D14).</summary>
     public const string DownloadsFolder = "downloads";
 
     private Option<long>? _maxFileBytes;

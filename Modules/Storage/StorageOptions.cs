@@ -5,7 +5,7 @@ namespace HoodyCurl.Storage;
 public sealed record StorageOptions
 {
     /// <summary>
-    /// The downloads root: always `&lt;--storage-dir&gt;/downloads` (decisions D14). Nothing outside it is
+    /// The downloads root: always `&lt;--storage-dir&gt;/downloads` (docs/api.md D14). Nothing outside it is
     /// ever served or deleted by the storage routes.
     /// </summary>
     public required string DownloadsDir { get; init; }

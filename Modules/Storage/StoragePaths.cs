@@ -1,4 +1,4 @@
-// The path rules of the downloads root (decisions D14, rest.md §6): the three index paths of a saved
+// The path rules of the downloads root (docs/api.md D14, docs/api.md (Storage)): the three index paths of a saved
 // file, the save_path rules, the derived file name, and the check every path from a caller passes
 // before it is even looked up. Pure functions; the file system is FileStore's business.
 using System.Globalization;
@@ -44,7 +44,7 @@ internal static class StoragePaths
     }
 
     /// <summary>
-    /// Why <paramref name="savePath"/> is not acceptable (rest.md §6.1: not empty, relative, no `.`/`..`
+    /// Why <paramref name="savePath"/> is not acceptable (docs/api.md (Storage): not empty, relative, no `.`/`..`
     /// or empty components, no backslash, NUL or control characters, components of at most 255 bytes),
     /// or null when it is.
     /// </summary>

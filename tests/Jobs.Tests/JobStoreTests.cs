@@ -217,6 +217,61 @@ public class JobStoreTests
         await Assert.That(events.Count(e => e.Type == "jobcompleted")).IsEqualTo(200);
     }
 
+    /// <summary>A jobs.response value as the hand-written writer before the source-generated shape stored it.</summary>
+    private const string LegacyStoredResponse =
+        "{\"status_code\":206,\"content_type\":\"text/plain\",\"raw_headers\":[{\"name\":\"Content-Type\",\"value\":\"text/plain\"}," +
+        "{\"name\":\"Set-Cookie\",\"value\":\"a=1\"},{\"name\":\"X-Rep\",\"value\":\"1\"},{\"name\":\"x-rep\",\"value\":\"2\"}]," +
+        "\"body_decoded\":false,\"body_bytes\":5,\"total_time\":0.25,\"namelookup_time\":0.01,\"connect_time\":0.02," +
+        "\"pretransfer_time\":0.03,\"starttransfer_time\":0.2,\"redirect_time\":0.5,\"redirect_count\":2,\"size_download\":5," +
+        "\"size_upload\":7,\"speed_download\":20.5,\"speed_upload\":28,\"effective_url\":\"http://upstream.test/final\"," +
+        "\"primary_ip\":\"127.0.0.1\",\"saved\":{\"id\":\"f1\",\"path\":\"by-job/j/x\",\"paths\":[\"by-job/j/x\",\"named/x\"],\"size\":5}," +
+        "\"cache\":\"miss\"}";
+
+    [Test]
+    public async Task Stored_response_reads_the_legacy_format_and_writes_it_back_byte_for_byte()
+    {
+        var stored = StoredResponse.FromJson(LegacyStoredResponse);
+        await Assert.That(stored.StatusCode).IsEqualTo(206);
+        await Assert.That(stored.RawHeaders.Count).IsEqualTo(4);
+        await Assert.That(stored.Info.Redirect).IsEqualTo(0.5);
+        await Assert.That(stored.Info.RedirectCount).IsEqualTo(2);
+        await Assert.That(stored.Info.SizeUpload).IsEqualTo(7L);
+        await Assert.That(stored.Info.SpeedDownload).IsEqualTo(20.5);
+        await Assert.That(stored.Saved!.Paths.Count).IsEqualTo(2);
+        await Assert.That(stored.Cache).IsEqualTo("miss");
+        await Assert.That(stored.ToJson()).IsEqualTo(LegacyStoredResponse);
+
+        // Optional members are left out, not written as null; a record without them still reads.
+        var bare = stored with { ContentType = null, PrimaryIp = null, Saved = null, Cache = null };
+        var bareJson = bare.ToJson();
+        foreach (var absent in new[] { "content_type", "primary_ip", "saved", "cache" })
+            await Assert.That(bareJson).DoesNotContain($"\"{absent}\"");
+        await Assert.That(StoredResponse.FromJson(bareJson).ToJson()).IsEqualTo(bareJson);
+    }
+
+    [Test]
+    public async Task Job_response_keeps_the_wire_order_null_members_and_header_map()
+    {
+        await using var f = new JobsFixture();
+        var job = NewJob(f) with { Status = JobStatus.Completed, Response = StoredResponse.FromJson(LegacyStoredResponse) with { PrimaryIp = null } };
+        using var doc = JsonDocument.Parse(Render(job, "hello"u8.ToArray()));
+        var response = doc.RootElement.GetProperty("response");
+        var names = string.Join(",", response.EnumerateObject().Select(p => p.Name));
+        await Assert.That(names).IsEqualTo("status_code,content_type,headers,raw_headers,body,body_truncated,saved,body_bytes,total_time," +
+            "namelookup_time,connect_time,pretransfer_time,starttransfer_time,redirect_time,redirect_count,size_download,size_upload," +
+            "speed_download,speed_upload,effective_url,primary_ip,cache");
+        await Assert.That(response.GetProperty("primary_ip").ValueKind).IsEqualTo(JsonValueKind.Null);
+        await Assert.That(response.GetProperty("body").GetArrayLength()).IsEqualTo(5);
+        await Assert.That(response.GetProperty("body")[0].GetInt32()).IsEqualTo('h');
+        await Assert.That(response.GetProperty("headers").GetProperty("x-rep").GetString()).IsEqualTo("1, 2");
+        await Assert.That(response.GetProperty("headers").TryGetProperty("set-cookie", out _)).IsFalse();
+        await Assert.That(response.GetProperty("saved").GetProperty("path").GetString()).IsEqualTo("by-job/j/x");
+
+        using var truncated = JsonDocument.Parse(Render(job));
+        await Assert.That(truncated.RootElement.GetProperty("response").GetProperty("body_truncated").GetBoolean()).IsTrue();
+        await Assert.That(truncated.RootElement.GetProperty("response").GetProperty("body").GetArrayLength()).IsEqualTo(0);
+    }
+
     internal static string Render(JobRecord job, byte[]? inline = null)
     {
         using var buffer = new MemoryStream();

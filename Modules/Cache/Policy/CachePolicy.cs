@@ -1,6 +1,6 @@
 // RFC 9111 for a private cache, as pure functions: which requests may use the cache, which responses may be
 // stored, how fresh a stored response is, and what a request's directives allow. Reason labels are those of
-// ops.md §3.2 (hoody_curl_cache_skip_request_total / _skip_response_total).
+// docs/metrics.md (hoody_curl_cache_skip_request_total / _skip_response_total).
 namespace HoodyCurl.Cache.Policy;
 
 internal enum Usability { Fresh, StaleAllowed, MustRevalidate }
@@ -41,7 +41,7 @@ internal static class CachePolicy
     }
 
     /// <summary>The reason a response may not be stored, or null. <paramref name="bodyDecoded"/>: libcurl
-    /// decoded a Content-Encoding, so the stored body is the decoded one (ops.md §5).</summary>
+    /// decoded a Content-Encoding, so the stored body is the decoded one (docs/api.md (Cache)).</summary>
     public static string? ResponseSkip(int status, IReadOnlyList<KeyValuePair<string, string>> headers, bool bodyDecoded, long maxObjectBytes)
     {
         var cc = CacheControl.Parse(headers);

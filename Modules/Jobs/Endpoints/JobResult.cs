@@ -1,10 +1,11 @@
-// GET /api/v1/curl/jobs/{id}/result (rest.md §4.3, decisions D5, D15): the stored upstream response
+// GET /api/v1/curl/jobs/{id}/result (docs/api.md: Jobs; D5, D15): the stored upstream response
 // in transparent form — its status, its headers (minus hop-by-hop ones; Content-Length recomputed;
-// Content-Encoding dropped when libcurl decoded the body) and the whole body streamed from the file,
-// with single-range `Range` support on 200 responses.
-using System.Globalization;
+// Content-Encoding dropped when libcurl decoded the body) and the whole body streamed from the file;
+// on 200 responses Range, If-Range and the preconditions are the framework's (as for storage downloads).
 using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Requests.Model;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace HoodyCurl.Jobs.Endpoints;
 
@@ -23,12 +24,11 @@ internal static class JobResult
             Extra = [new("status", status)],
         };
 
-    /// <summary>Headers that describe one connection or one framing, never relayed (RFC 9110 §7.6.1).</summary>
-    private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade", "content-length", "accept-ranges", "content-range",
-    };
+    /// <summary>Framing headers this answer recomputes (the hop-by-hop ones are the engine's list).</summary>
+    private static bool IsFraming(string name) =>
+        name.Equals("content-length", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("accept-ranges", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("content-range", StringComparison.OrdinalIgnoreCase);
 
     public static async Task WriteAsync(HttpContext context)
     {
@@ -53,38 +53,36 @@ internal static class JobResult
         response.StatusCode = stored.StatusCode is >= 200 and <= 599 ? stored.StatusCode : StatusCodes.Status502BadGateway;
         foreach (var h in stored.RawHeaders)
         {
-            if (Dropped.Contains(h.Name)) continue;
+            if (ResponseHeaders.IsHopByHop(h.Name) || IsFraming(h.Name)) continue;
             if (stored.BodyDecoded && h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase)) continue;
             response.Headers.Append(h.Name, h.Value);
         }
 
         if (response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified) return;
 
-        long offset = 0, count = length;
         if (response.StatusCode == StatusCodes.Status200OK)
         {
-            response.Headers.AcceptRanges = "bytes";
-            switch (Range(context.Request, length, out var from, out var to))
+            // Ranges, If-Range and the other preconditions by the framework's file-result logic, as
+            // storage downloads do: one implementation of RFC 9110 §13–14 for both. The stored body never
+            // changes, so the upstream's ETag (or, without one, the job id) is a strong validator for it.
+            var result = TypedResults.Stream(body, response.ContentType, fileDownloadName: null,
+                lastModified: LastModified(stored), entityTag: EntityTag(job.Id, stored), enableRangeProcessing: true);
+            try
             {
-                case RangeKind.Satisfiable:
-                    response.StatusCode = StatusCodes.Status206PartialContent;
-                    response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {from}-{to}/{length}");
-                    offset = from;
-                    count = to - from + 1;
-                    break;
-                case RangeKind.Unsatisfiable:
-                    response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-                    response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{length}");
-                    response.Headers.ContentType = default;
-                    response.ContentLength = 0;
-                    return;
+                await result.ExecuteAsync(context).ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The caller went away mid-body.
+            }
+            return;
         }
+
+        var count = length;
         response.ContentLength = count;
         if (count == 0 || HttpMethods.IsHead(context.Request.Method)) return;
         try
         {
-            body.Position = offset;
             var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
             try
             {
@@ -107,37 +105,22 @@ internal static class JobResult
         }
     }
 
-    private enum RangeKind { None, Satisfiable, Unsatisfiable }
-
-    /// <summary>
-    /// One `bytes=` range (RFC 9110 §14.1.2): `a-b`, `a-` or `-n`. Several ranges, another unit, a
-    /// malformed header or a non-matching If-Range mean "whole body".
-    /// </summary>
-    private static RangeKind Range(HttpRequest request, long length, out long from, out long to)
+    /// <summary>The upstream's ETag when it sent a valid one, else a strong tag naming this job's result.</summary>
+    private static EntityTagHeaderValue EntityTag(string jobId, StoredResponse stored)
     {
-        from = to = 0;
-        var header = request.Headers.Range.ToString();
-        if (string.IsNullOrEmpty(header) || !header.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase)) return RangeKind.None;
-        if (!string.IsNullOrEmpty(request.Headers.IfRange.ToString())) return RangeKind.None; // no validators we can vouch for
-        var spec = header.AsSpan(6).Trim();
-        if (spec.Contains(',')) return RangeKind.None;
-        var dash = spec.IndexOf('-');
-        if (dash < 0) return RangeKind.None;
-        var first = spec[..dash].Trim();
-        var last = spec[(dash + 1)..].Trim();
-        if (first.IsEmpty)
-        {
-            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix)) return RangeKind.None;
-            if (suffix == 0 || length == 0) return RangeKind.Unsatisfiable;
-            from = Math.Max(0, length - suffix);
-            to = length - 1;
-            return RangeKind.Satisfiable;
-        }
-        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out from)) return RangeKind.None;
-        if (last.IsEmpty) to = length - 1;
-        else if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out to) || to < from) return RangeKind.None;
-        if (from >= length) return RangeKind.Unsatisfiable;
-        to = Math.Min(to, length - 1);
-        return RangeKind.Satisfiable;
+        foreach (var h in stored.RawHeaders)
+            if (h.Name.Equals("etag", StringComparison.OrdinalIgnoreCase) && EntityTagHeaderValue.TryParse(h.Value, out var tag))
+                return tag;
+        return new EntityTagHeaderValue($"\"{jobId}\"");
+    }
+
+    /// <summary>The upstream's Last-Modified, when it sent a valid one.</summary>
+    private static DateTimeOffset? LastModified(StoredResponse stored)
+    {
+        foreach (var h in stored.RawHeaders)
+            if (h.Name.Equals("last-modified", StringComparison.OrdinalIgnoreCase)
+                && HeaderUtilities.TryParseDate(h.Value, out var date))
+                return date;
+        return null;
     }
 }

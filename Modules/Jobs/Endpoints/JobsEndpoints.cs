@@ -1,4 +1,4 @@
-// The /api/v1/curl/jobs routes (contract rest.md §4, decisions D3, D10, D15, E1–E5). Handlers are
+// The /api/v1/curl/jobs routes (docs/api.md: Jobs; D3, D10, D15, E1–E5). Handlers are
 // plain RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
 using System.Buffers;
 using System.Text.Json;
@@ -44,7 +44,7 @@ public static class JobsEndpoints
         {
             if (!JobStatus.IsKnown(s))
                 throw new ApiErrorException(ApiError.Validation(
-                    $"query parameter 'status' must be one of {string.Join(", ", JobStatus.All)}, got '{QueryValues.Printable(s)}'"));
+                    $"query parameter 'status' must be one of {string.Join(", ", JobStatus.All)}, got '{ErrorText.Printable(s)}'"));
         }
         var (total, items) = service.ListLazily(new JobQuery
         {
@@ -79,7 +79,7 @@ public static class JobsEndpoints
         var query = context.Request.Query;
         var wait = QueryValues.Single(query, "wait");
         if (wait is not null && wait != "done")
-            throw new ApiErrorException(ApiError.Validation($"query parameter 'wait' must be 'done', got '{QueryValues.Printable(wait)}'"));
+            throw new ApiErrorException(ApiError.Validation($"query parameter 'wait' must be 'done', got '{ErrorText.Printable(wait)}'"));
         var timeoutMs = QueryValues.Integer(query, "timeout_ms", min: 0) ?? 0;
         JobRecord? job;
         if (wait is null || timeoutMs == 0)
@@ -156,10 +156,10 @@ public static class JobsEndpoints
 
     internal static JobService Service(HttpContext context) => context.RequestServices.GetRequiredService<JobService>();
 
-    /// <summary>The {id} route value, percent-decoded (rest.md §0.4).</summary>
+    /// <summary>The {id} route value, percent-decoded (docs/api.md (Conventions)).</summary>
     internal static string Id(HttpContext context) =>
         Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
-    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2).</summary>
+    /// <summary>Turns an ApiErrorException into the contract's error body (docs/api.md D2).</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Jobs");
 }

@@ -180,7 +180,7 @@ public sealed class Database
     }
 
     /// <summary>
-    /// One page of <paramref name="table"/>, newest first by its <c>seq</c> column (decisions D16), and the table's
+    /// One page of <paramref name="table"/>, newest first by its <c>seq</c> column (docs/api.md D16), and the table's
     /// row count, read in one snapshot. <paramref name="limit"/> null = every row.
     /// </summary>
     public (List<T> Items, long Total) NewestFirst<T>(string table, string columns, int page, int? limit, Func<SqliteDataReader, T> read)
@@ -204,6 +204,19 @@ public sealed class Database
         }
         transaction.Commit();
         return (items, total);
+    }
+
+    /// <summary>
+    /// Runs one statement with named parameters (null is bound as SQL NULL) inside <paramref name="transaction"/>
+    /// when given, and returns the number of rows it changed. The one execute helper every store uses.
+    /// </summary>
+    public static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command.ExecuteNonQuery();
     }
 
     /// <summary>Closes the pooled native handles (tests that delete the folder; shutdown).</summary>

@@ -7,7 +7,7 @@ namespace HoodyCurl.Kernel.Db;
 
 public static partial class DurableFile
 {
-    /// <summary>Owner read/write only: stored bodies may hold secrets (decisions D9).</summary>
+    /// <summary>Owner read/write only: stored bodies may hold secrets (docs/api.md D9).</summary>
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>Owner-only directory mode (0700).</summary>

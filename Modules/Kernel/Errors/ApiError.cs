@@ -1,4 +1,4 @@
-// The contract's error shape (decisions D2): {"error":"CODE","code":"CODE","message":"text"} with a status.
+// The contract's error shape (docs/api.md D2): {"error":"CODE","code":"CODE","message":"text"} with a status.
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 

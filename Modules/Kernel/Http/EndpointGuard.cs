@@ -1,5 +1,5 @@
 // The one wrapper every module's routes use: an ApiErrorException becomes the contract's error body
-// (decisions D2); a store failure (SQLite, unreadable stored data) is logged and answered with the
+// (docs/api.md D2); a store failure (SQLite, unreadable stored data) is logged and answered with the
 // module's 500 STORAGE_ERROR.
 using HoodyCurl.Kernel.Errors;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,8 @@
-// Writes a JSON answer built with Utf8JsonWriter (no reflection: the AOT binary has none), with its
-// Content-Length.
+// Writes a JSON answer with its Content-Length: a source-generated type's JSON (no reflection: the AOT
+// binary has none), or what a writer callback builds (envelopes that stream or embed raw bodies).
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 
 namespace HoodyCurl.Kernel.Http;
@@ -20,6 +21,18 @@ public static class JsonResponse
         response.ContentType = "application/json";
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes <paramref name="value"/> through its source-generated type info.</summary>
+    public static Task WriteAsync<T>(HttpContext context, int status, T value, JsonTypeInfo<T> info) =>
+        WriteAsync(context, status, w => JsonSerializer.Serialize(w, value, info));
+
+    /// <summary>The UTF-8 JSON of <paramref name="value"/>, escaped as the API answers are.</summary>
+    public static byte[] ToUtf8<T>(T value, JsonTypeInfo<T> info)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, Options)) JsonSerializer.Serialize(writer, value, info);
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>

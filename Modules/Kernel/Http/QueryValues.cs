@@ -13,7 +13,7 @@ public static class QueryValues
         var raw = Single(query, name);
         if (raw is null) return null;
         if (!long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min)
-            throw new ApiErrorException(ApiError.Validation($"query parameter '{name}' must be an integer of at least {min}, got '{Printable(raw)}'"));
+            throw new ApiErrorException(ApiError.Validation($"query parameter '{name}' must be an integer of at least {min}, got '{ErrorText.Printable(raw)}'"));
         return value;
     }
 
@@ -37,12 +37,5 @@ public static class QueryValues
                 list.Add(part);
         }
         return list;
-    }
-
-    /// <summary>Shows a caller's text in a message: at most 64 characters, control characters as '?'.</summary>
-    public static string Printable(string value)
-    {
-        var text = value.Length > 64 ? value[..64] + "…" : value;
-        return string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
     }
 }

@@ -1,4 +1,4 @@
-// The id of one request to the sidecar (decisions D10): a caller's valid X-Request-Id is kept, else a
+// The id of one request to the sidecar (docs/api.md D10): a caller's valid X-Request-Id is kept, else a
 // new UUID. The host sets it on every answer; handlers use it for logs, the json envelope's job_id and
 // saved-file paths, so it must be a safe path segment.
 using System.Buffers;

@@ -1,4 +1,4 @@
-// The process-wide --max-sse-concurrent semaphore (events.md §3.1, §4.2; ops.md §7). Every open SSE
+// The process-wide --max-sse-concurrent semaphore (docs/api.md (Events); docs/design.md). Every open SSE
 // stream holds one permit for its lifetime, whatever door it came in by: a promoted passthrough on
 // /request, a /sse job subscriber (and, later, the channel's SSE streams). None free: the caller
 // answers 503 SSE_CAPACITY with Retry-After.
@@ -48,7 +48,7 @@ public sealed class SseCapacity
         return new Permit(this, gauge);
     }
 
-    /// <summary>The 503 answer for a refused stream (decisions D2, events.md §4.2).</summary>
+    /// <summary>The 503 answer for a refused stream (docs/api.md D2, docs/api.md (Executing requests: SSE passthrough)).</summary>
     public ApiError Refusal() => new(503, ErrorCodes.SseCapacity,
         $"too many SSE streams open (--max-sse-concurrent is {_settings.MaxConcurrent}); retry later")
     { RetryAfterSeconds = _settings.CapacityRetryAfterSecs };

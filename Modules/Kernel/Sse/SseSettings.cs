@@ -14,7 +14,7 @@ public sealed record SseSettings
     public int MaxConcurrent { get; init; } = 256;
     /// <summary>--sse-max-duration-secs: wall-clock cap of any single SSE stream. Default 1800 (30 min).</summary>
     public int MaxDurationSecs { get; init; } = 1800;
-    /// <summary>Seconds a client refused for capacity is told to wait (Retry-After). Default 5 (ops.md §2).</summary>
+    /// <summary>Seconds a client refused for capacity is told to wait (Retry-After). Default 5 (docs/api.md (Channel)).</summary>
     public int CapacityRetryAfterSecs { get; init; } = 5;
 
     public static readonly Option<bool> NoSseFlag = new("--no-sse")

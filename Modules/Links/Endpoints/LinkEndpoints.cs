@@ -1,5 +1,5 @@
 // The /api/v1/curl/links routes (create, list, get, revoke, history) and the /l/<token> door. Handlers
-// are plain RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
+// are plain RequestDelegates writing the source-generated views of LinksJson.cs: no reflection, nothing for the trimmer.
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Http;
@@ -81,13 +81,7 @@ public static class LinkEndpoints
     {
         var id = Id(context);
         if (!Service(context).Revoke(id)) throw new ApiErrorException(NotFound);
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("message", "Link revoked");
-            w.WriteString("id", id);
-            w.WriteEndObject();
-        });
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, new LinkRevokedView("Link revoked", id), LinksJsonContext.Default.LinkRevokedView);
     }
 
     private static Task HistoryAsync(HttpContext context)
@@ -109,7 +103,7 @@ public static class LinkEndpoints
 
     internal static LinkService Service(HttpContext context) => context.RequestServices.GetRequiredService<LinkService>();
 
-    /// <summary>The {id} route value, percent-decoded (rest.md §0.4).</summary>
+    /// <summary>The {id} route value, percent-decoded (docs/api.md (Conventions)).</summary>
     private static string Id(HttpContext context) => Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Links");

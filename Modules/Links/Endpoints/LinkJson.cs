@@ -1,5 +1,5 @@
-// The wire shapes of the links API, read with JsonDocument and written with Utf8JsonWriter (no
-// reflection): the create body, the link record (request redacted, LinkRedaction + decisions D9) and
+// The wire shapes of the links API: the create body is read strictly with JsonDocument (field-naming
+// errors); the answers are the source-generated views of LinksJson.cs (no reflection): the create body, the link record (request redacted, LinkRedaction + docs/api.md D9) and
 // a history entry. The token appears in one answer only: the create answer's `path`.
 using System.Globalization;
 using System.Text.Json;
@@ -59,7 +59,7 @@ internal static class LinkJson
                     };
                     break;
                 case "mode": mode = OptionalString(p); break;
-                default: throw Fail($"unknown field '{HeaderRules.Printable(p.Name)}'");
+                default: throw Fail($"unknown field '{ErrorText.Printable(p.Name)}'");
             }
         }
         if (request is not { } requestElement) throw Fail("field 'request' is required");
@@ -107,7 +107,7 @@ internal static class LinkJson
             }
             catch (ApiErrorException)
             {
-                throw Fail($"field 'methods' has '{HeaderRules.Printable(e.GetString() ?? "")}', which is not an HTTP method token");
+                throw Fail($"field 'methods' has '{ErrorText.Printable(e.GetString() ?? "")}', which is not an HTTP method token");
             }
             if (!methods.Contains(method)) methods.Add(method);
         }
@@ -141,7 +141,7 @@ internal static class LinkJson
                             _ => throw Fail("field 'params[].required' must be a boolean"),
                         };
                         break;
-                    default: throw Fail($"unknown field 'params[].{HeaderRules.Printable(f.Name)}'");
+                    default: throw Fail($"unknown field 'params[].{ErrorText.Printable(f.Name)}'");
                 }
             }
             if (name is null || !LinkParams.IsValidName(name))
@@ -171,62 +171,23 @@ internal static class LinkJson
         var hasZone = text.EndsWith('Z') || text.EndsWith('z') || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
         if (text.Length < 20 || !hasZone || text[10] is not ('T' or 't') ||
             !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var value))
-            throw Fail($"field 'expires_at' must be an RFC 3339 time with a zone, like 2026-01-15T10:30:00Z; got '{HeaderRules.Printable(text)}'");
+            throw Fail($"field 'expires_at' must be an RFC 3339 time with a zone, like 2026-01-15T10:30:00Z; got '{ErrorText.Printable(text)}'");
         return value.ToUniversalTime();
     }
 
     /// <summary>The link record; `request` redacted. <paramref name="created"/> adds `link_id` and the one-time `path`.</summary>
-    public static void Write(Utf8JsonWriter w, LinkRecord link, DateTimeOffset now, CreatedLink? created = null)
-    {
-        w.WriteStartObject();
-        if (created is not null)
-        {
-            w.WriteString("link_id", link.Id);
-            w.WriteString("path", created.Path);
-        }
-        w.WriteString("id", link.Id);
-        if (link.Name is null) w.WriteNull("name"); else w.WriteString("name", link.Name);
-        w.WriteString("state", link.State(now));
-        w.WriteString("created_at", Rfc3339.Format(link.CreatedAt));
-        WriteTime(w, "expires_at", link.ExpiresAt);
-        if (link.MaxUses is { } max) w.WriteNumber("max_uses", max); else w.WriteNull("max_uses");
-        w.WriteNumber("use_count", link.UseCount);
-        WriteTime(w, "last_used_at", link.LastUsedAt);
-        WriteTime(w, "revoked_at", link.RevokedAt);
-        w.WriteStartArray("methods");
-        foreach (var m in link.Methods) w.WriteStringValue(m);
-        w.WriteEndArray();
-        w.WriteStartArray("params");
-        foreach (var p in link.Params) LinkStore.WriteParam(w, p);
-        w.WriteEndArray();
-        w.WriteBoolean("forward_body", link.ForwardBody);
-        w.WriteString("mode", link.Mode == ExecutionMode.Async ? "async" : "sync");
-        w.WritePropertyName("request");
-        CurlRequestJson.Write(w, LinkRedaction.ForDisplay(link.Request), CurlRequestJsonFlavor.Api);
-        w.WriteEndObject();
-    }
+    public static void Write(Utf8JsonWriter w, LinkRecord link, DateTimeOffset now, CreatedLink? created = null) =>
+        JsonSerializer.Serialize(w, new LinkView(
+            created is null ? null : link.Id, created?.Path, link.Id, link.Name, link.State(now), Rfc3339.Format(link.CreatedAt),
+            Time(link.ExpiresAt), link.MaxUses, link.UseCount, Time(link.LastUsedAt), Time(link.RevokedAt), link.Methods, link.Params,
+            link.ForwardBody, link.Mode == ExecutionMode.Async ? "async" : "sync", LinkRedaction.ForDisplay(link.Request)),
+            LinksJsonContext.Default.LinkView);
 
-    public static void WriteHistory(Utf8JsonWriter w, LinkHistoryEntry e)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("id", e.Id);
-        w.WriteString("at", Rfc3339.Format(e.At));
-        if (e.Caller is null) w.WriteNull("caller"); else w.WriteString("caller", e.Caller);
-        w.WriteString("method", e.Method);
-        if (e.Status is { } s) w.WriteNumber("status", s); else w.WriteNull("status");
-        if (e.JobId is null) w.WriteNull("job_id"); else w.WriteString("job_id", e.JobId);
-        if (e.Bytes is { } b) w.WriteNumber("bytes", b); else w.WriteNull("bytes");
-        if (e.RequestBytes is { } rb) w.WriteNumber("request_bytes", rb); else w.WriteNull("request_bytes");
-        if (e.DurationMs is { } d) w.WriteNumber("duration_ms", d); else w.WriteNull("duration_ms");
-        if (e.Error is null) w.WriteNull("error"); else w.WriteString("error", e.Error);
-        w.WriteEndObject();
-    }
+    public static void WriteHistory(Utf8JsonWriter w, LinkHistoryEntry e) => JsonSerializer.Serialize(w, new LinkHistoryView(
+        e.Id, Rfc3339.Format(e.At), e.Caller, e.Method, e.Status, e.JobId, e.Bytes, e.RequestBytes, e.DurationMs, e.Error),
+        LinksJsonContext.Default.LinkHistoryView);
 
-    private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset? value)
-    {
-        if (value is { } v) w.WriteString(name, Rfc3339.Format(v));
-        else w.WriteNull(name);
-    }
+    private static string? Time(DateTimeOffset? value) => value is { } v ? Rfc3339.Format(v) : null;
 
     private static string? OptionalString(JsonProperty p, string? field = null) => p.Value.ValueKind switch
     {

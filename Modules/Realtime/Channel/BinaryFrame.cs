@@ -1,4 +1,4 @@
-// The channel's binary frame (channel.md §6.1): a 16-byte little-endian header, then raw body bytes.
+// The channel's binary frame (docs/api.md (Channel)): a 16-byte little-endian header, then raw body bytes.
 //   0 u8 version (1) | 1 u8 kind (1 BODY, 2 REQUEST_BODY) | 2 u16 flags (bit 0 LAST) | 4 u32 reserved (0) | 8 u64 stream_id
 // The parser sees untrusted bytes: it never throws, and says why a frame is refused.
 using System.Buffers;

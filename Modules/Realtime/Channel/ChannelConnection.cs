@@ -1,4 +1,4 @@
-// One socket of /api/v1/curl/channel (channel.md): many CurlRequest executions multiplexed as streams.
+// One socket of /api/v1/curl/channel (docs/api.md (Channel)): many CurlRequest executions multiplexed as streams.
 //
 //   receive loop ──request.start──▶ validate (the REST parser + the executor's pre-check) ─▶ accepted
 //        │                              └─▶ stream task: FIFO slot (max_concurrent_streams, max_queue waiting)
@@ -32,7 +32,7 @@ internal sealed class ChannelConnection
 {
     /// <summary>Body frames one stream may have waiting in the outbound queue at once.</summary>
     internal const int StreamQuota = 4;
-    /// <summary>Binary sockets buffer a 2xx body only up to this Content-Length; larger or unknown ones stream (channel.md §8).</summary>
+    /// <summary>Binary sockets buffer a 2xx body only up to this Content-Length; larger or unknown ones stream (docs/api.md (Channel)).</summary>
     private const long BufferedBinaryLimit = 16 * 1024;
     /// <summary>
     /// A streamed body gathers at most this much (or chunk_bytes, if smaller) while its earlier frames wait: well
@@ -316,11 +316,11 @@ internal sealed class ChannelConnection
                     await OnStartAsync(root, streamId).ConfigureAwait(false);
                     break;
                 case "request.cancel":
-                    // Unknown or finished streams are ignored silently (channel.md §5.2).
+                    // Unknown or finished streams are ignored silently (docs/api.md (Channel)).
                     if (streamId is { } cancelId && _streams.TryGetValue(cancelId, out var stream)) stream.Cancel();
                     break;
                 default:
-                    await ProtocolError($"unknown message type '{HoodyCurl.Kernel.Http.QueryValues.Printable(type)}'", streamId).ConfigureAwait(false);
+                    await ProtocolError($"unknown message type '{HoodyCurl.Kernel.Errors.ErrorText.Printable(type)}'", streamId).ConfigureAwait(false);
                     break;
             }
         }
@@ -381,7 +381,7 @@ internal sealed class ChannelConnection
     }
 
     /// <summary>
-    /// Compression (channel.md §9): a text socket lets libcurl decode (the relay then drops the stale
+    /// Compression (docs/api.md (Channel)): a text socket lets libcurl decode (the relay then drops the stale
     /// Content-Encoding/Length); a binary socket asks for gzip/deflate itself and passes the bytes through.
     /// </summary>
     private CurlRequest ForSocket(CurlRequest request)
@@ -497,7 +497,7 @@ internal sealed class ChannelConnection
         catch (ChannelClosedException) { }
     }
 
-    /// <summary>The channel vocabulary (channel.md §7.9) for an engine error.</summary>
+    /// <summary>The channel vocabulary (docs/api.md (Channel)) for an engine error.</summary>
     internal static string ErrorType(ApiError error) => error.Status switch
     {
         >= 400 and < 500 and not 408 => "validation_error", // bad request, SSRF denial, unknown session, too large
@@ -574,7 +574,7 @@ internal sealed class ChannelConnection
     /// <summary>
     /// Binary socket, 2xx, large or unknown length: bytes go out as libcurl delivers them, in frames of at
     /// most chunk_bytes, without waiting to fill a chunk (a slow upstream is relayed as it trickles). The
-    /// end is a zero-length BODY frame with LAST (channel.md §6.2), then response.end.
+    /// end is a zero-length BODY frame with LAST (docs/api.md (Channel)), then response.end.
     /// </summary>
     private async Task<string> DeliverStreamingAsync(ChannelStream stream, UpstreamResponse upstream, IReadOnlyList<HeaderEntry> headers)
     {
@@ -621,7 +621,7 @@ internal sealed class ChannelConnection
     }
 
     /// <summary>
-    /// `save: true` (rest.md §6.1, as on REST): the body streams into storage under a new id instead of to the
+    /// `save: true` (docs/api.md (Storage), as on REST): the body streams into storage under a new id instead of to the
     /// client; response.start (body_bytes 0, no body frames) and response.end, which adds
     /// `saved: {id, path, paths, size}`. A failure (transfer, max_filesize, disk) leaves no file and is the
     /// stream's error.
@@ -645,7 +645,7 @@ internal sealed class ChannelConnection
         return "ok";
     }
 
-    /// <summary>SSE promotion (channel.md §10): one permit of --max-sse-concurrent, typed events, capped by --sse-max-duration-secs.</summary>
+    /// <summary>SSE promotion (docs/api.md (Channel)): one permit of --max-sse-concurrent, typed events, capped by --sse-max-duration-secs.</summary>
     private async Task<string> DeliverSseAsync(ChannelStream stream, UpstreamResponse upstream, IReadOnlyList<HeaderEntry> headers)
     {
         using var permit = _services.Capacity.TryAcquire(SseKinds.Channel);

@@ -1,4 +1,4 @@
-// GET /api/v1/curl/channel: the WebSocket request channel (channel.md). Tunables are read before the
+// GET /api/v1/curl/channel: the WebSocket request channel (docs/api.md (Channel)). Tunables are read before the
 // upgrade so a bad value is a plain 400 in the contract's error shape; then the socket runs until the
 // client closes, the idle timeout, or shutdown (close 1001).
 using HoodyCurl.Kernel.Errors;

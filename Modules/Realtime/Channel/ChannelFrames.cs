@@ -1,8 +1,11 @@
-// The JSON text frames the channel sends (channel.md §3, §7), each one UTF-8 object with its `type`.
+// The JSON text frames the channel sends (docs/api.md (Channel)), each one UTF-8 object with its `type`.
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using HoodyCurl.Kernel.Json;
 using HoodyCurl.Requests.Model;
 
 namespace HoodyCurl.Realtime.Channel;
@@ -23,58 +26,29 @@ internal static class ChannelFrames
         return output.WrittenSpan.ToArray();
     }
 
-    public static byte[] Hello(string connectionId, ChannelLimits limits, bool sse, bool cache = false) => Write(w =>
+    /// <summary>A frame as UTF-8 JSON through its source-generated type info (API escaping: caller text stays readable).</summary>
+    private static byte[] Serialize<T>(T frame, JsonTypeInfo<T> info, int sizeHint = 256)
     {
-        w.WriteString("type", "hello");
-        w.WriteNumber("version", 2);
-        w.WriteString("connection_id", connectionId);
-        w.WriteStartObject("limits");
-        w.WriteNumber("max_concurrent_streams", limits.MaxConcurrentStreams);
-        w.WriteNumber("max_queue", limits.MaxQueue);
-        w.WriteNumber("max_frame_bytes", limits.MaxFrameBytes);
-        w.WriteNumber("max_request_bytes", limits.MaxRequestBytes);
-        w.WriteNumber("chunk_bytes", limits.ChunkBytes);
-        w.WriteNumber("stream_timeout_secs", limits.StreamTimeoutSecs);
-        w.WriteNumber("idle_timeout_secs", limits.IdleTimeoutSecs);
-        w.WriteNumber("max_outbound_messages", limits.MaxOutboundMessages);
-        w.WriteEndObject();
-        w.WriteStartObject("features");
-        w.WriteBoolean("buffered", true);
-        w.WriteBoolean("streaming", true);
-        w.WriteBoolean("cache", cache); // --cache-mode readonly/readwrite with a namespace
-        w.WriteBoolean("outbound_pooling", true);
-        w.WriteBoolean("sse", sse);
-        w.WriteBoolean("binary_frames", limits.Binary);
-        w.WriteEndObject();
-    });
+        var output = new ArrayBufferWriter<byte>(sizeHint);
+        using (var w = new Utf8JsonWriter(output, Options)) JsonSerializer.Serialize(w, frame, info);
+        return output.WrittenSpan.ToArray();
+    }
 
-    public static byte[] Simple(string type, ulong? streamId = null) => Write(w =>
-    {
-        w.WriteString("type", type);
-        if (streamId is { } id) w.WriteNumber("stream_id", id);
-    }, 64);
+    public static byte[] Hello(string connectionId, ChannelLimits limits, bool sse, bool cache = false) => Serialize(new HelloFrame(
+        "hello", 2, connectionId,
+        new HelloLimits(limits.MaxConcurrentStreams, limits.MaxQueue, limits.MaxFrameBytes, limits.MaxRequestBytes, limits.ChunkBytes,
+            limits.StreamTimeoutSecs, limits.IdleTimeoutSecs, limits.MaxOutboundMessages),
+        // cache: --cache-mode readonly/readwrite with a namespace
+        new HelloFeatures(Buffered: true, Streaming: true, cache, OutboundPooling: true, sse, limits.Binary)), ChannelJson.Default.HelloFrame);
 
-    public static byte[] Error(string errorType, string message, ulong? streamId) => Write(w =>
-    {
-        w.WriteString("type", "error");
-        w.WriteString("error_type", errorType);
-        w.WriteString("message", message);
-        if (streamId is { } id) w.WriteNumber("stream_id", id);
-    });
+    public static byte[] Simple(string type, ulong? streamId = null) => Serialize(new SimpleFrame(type, streamId), ChannelJson.Default.SimpleFrame, 64);
 
-    public static byte[] ResponseStart(ulong streamId, UpstreamResponse upstream, IReadOnlyList<HeaderEntry> headers, long bodyBytes, bool isSse) => Write(w =>
-    {
-        w.WriteString("type", "response.start");
-        w.WriteNumber("stream_id", streamId);
-        w.WriteNumber("status_code", upstream.StatusCode);
-        ResponseHeaders.WriteMap(w, "headers", headers);
-        ResponseHeaders.WriteRaw(w, "raw_headers", headers);
-        if (upstream.ContentType is { } type) w.WriteString("content_type", type);
-        else w.WriteNull("content_type");
-        w.WriteString("effective_url", upstream.EffectiveUrl);
-        w.WriteNumber("body_bytes", bodyBytes);
-        if (isSse) w.WriteBoolean("is_sse", true);
-    }, 1024);
+    public static byte[] Error(string errorType, string message, ulong? streamId) =>
+        Serialize(new ErrorFrame("error", errorType, message, streamId), ChannelJson.Default.ErrorFrame);
+
+    public static byte[] ResponseStart(ulong streamId, UpstreamResponse upstream, IReadOnlyList<HeaderEntry> headers, long bodyBytes, bool isSse) =>
+        Serialize(new ResponseStartFrame("response.start", streamId, upstream.StatusCode, ResponseHeaders.Map(headers), headers,
+            upstream.ContentType, upstream.EffectiveUrl, bodyBytes, isSse ? true : null), ChannelJson.Default.ResponseStartFrame, 1024);
 
     private static ReadOnlySpan<byte> BodyPrefix => "{\"type\":\"response.body\",\"stream_id\":"u8;
     private static ReadOnlySpan<byte> BodyOffset => ",\"offset\":"u8;
@@ -107,17 +81,8 @@ internal static class ChannelFrames
         return frame;
     }
 
-    public static byte[] SseEvent(ulong streamId, long seq, SseEventParser.SseEvent e) => Write(w =>
-    {
-        w.WriteString("type", "response.sse_event");
-        w.WriteNumber("stream_id", streamId);
-        w.WriteNumber("seq", seq);
-        w.WriteString("event", e.Event);
-        w.WriteString("data", e.Data);
-        if (e.Id is { } id) w.WriteString("id", id);
-        if (e.Retry is { } retry) w.WriteNumber("retry", retry);
-        if (e.Truncated) w.WriteBoolean("data_truncated", true);
-    }, e.Data.Length + 128);
+    public static byte[] SseEvent(ulong streamId, long seq, SseEventParser.SseEvent e) => Serialize(new SseEventFrame(
+        "response.sse_event", streamId, seq, e.Event, e.Data, e.Id, e.Retry, e.Truncated ? true : null), ChannelJson.Default.SseEventFrame, e.Data.Length + 128);
 
     public static byte[] End(ulong streamId, TransferInfo info, UpstreamResponse upstream, long? sseEvents, HoodyCurl.Storage.StoredFile? saved = null) => Write(w =>
     {
@@ -128,14 +93,46 @@ internal static class ChannelFrames
         if (sseEvents is { } n) w.WriteNumber("sse_events", n);
         if (saved is not null)
         {
-            w.WriteStartObject("saved");
-            w.WriteString("id", saved.Id);
-            w.WriteString("path", saved.Paths[0]);
-            w.WriteStartArray("paths");
-            foreach (var path in saved.Paths) w.WriteStringValue(path);
-            w.WriteEndArray();
-            w.WriteNumber("size", saved.Size);
-            w.WriteEndObject();
+            w.WritePropertyName("saved");
+            JsonSerializer.Serialize(w, new SavedView(saved.Id, saved.Paths[0], saved.Paths, saved.Size), ChannelJson.Default.SavedView);
         }
     }, 512);
 }
+
+// The frames' source-generated shapes. Members left null are omitted (stream_id of a socket-level
+// frame, the optional SSE fields); content_type is always present, null when unknown.
+internal sealed record HelloFrame(string Type, int Version, string ConnectionId, HelloLimits Limits, HelloFeatures Features);
+
+internal sealed record HelloLimits(
+    int MaxConcurrentStreams, int MaxQueue, long MaxFrameBytes, long MaxRequestBytes, int ChunkBytes, int StreamTimeoutSecs,
+    int IdleTimeoutSecs, int MaxOutboundMessages);
+
+internal sealed record HelloFeatures(bool Buffered, bool Streaming, bool Cache, bool OutboundPooling, bool Sse, bool BinaryFrames);
+
+internal sealed record SimpleFrame(string Type, ulong? StreamId);
+
+internal sealed record ErrorFrame(string Type, string ErrorType, string Message, ulong? StreamId);
+
+internal sealed record ResponseStartFrame(
+    string Type,
+    ulong StreamId,
+    int StatusCode,
+    [property: JsonConverter(typeof(StringPairsConverter))] IReadOnlyList<KeyValuePair<string, string>> Headers,
+    IReadOnlyList<HeaderEntry> RawHeaders,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ContentType,
+    string EffectiveUrl,
+    long BodyBytes,
+    bool? IsSse);
+
+internal sealed record SseEventFrame(string Type, ulong StreamId, long Seq, string Event, string Data, string? Id, long? Retry, bool? DataTruncated);
+
+internal sealed record SavedView(string Id, string Path, IReadOnlyList<string> Paths, long Size);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(HelloFrame))]
+[JsonSerializable(typeof(SimpleFrame))]
+[JsonSerializable(typeof(ErrorFrame))]
+[JsonSerializable(typeof(ResponseStartFrame))]
+[JsonSerializable(typeof(SseEventFrame))]
+[JsonSerializable(typeof(SavedView))]
+internal sealed partial class ChannelJson : JsonSerializerContext;

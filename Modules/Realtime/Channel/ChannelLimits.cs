@@ -1,6 +1,6 @@
-// The per-socket tunables of /api/v1/curl/channel (channel.md §2): read from the query string, clamped
+// The per-socket tunables of /api/v1/curl/channel (docs/api.md (Channel)): read from the query string, clamped
 // to their hard caps, reported back in `hello.limits`. A zero, negative or non-integer value refuses the
-// upgrade with 400 (decisions: channel.md §2 recommendation). Unknown parameters (e.g. `token`) are ignored.
+// upgrade with 400 (docs/api.md (Channel)). Unknown parameters (e.g. `token`) are ignored.
 using System.Globalization;
 using HoodyCurl.Kernel.Errors;
 using Microsoft.AspNetCore.Http;
@@ -56,7 +56,7 @@ internal sealed record ChannelLimits
             // All digits but too long for a long: still a positive integer, clamped to the cap.
             if (raw.Length > 0 && raw.All(char.IsAsciiDigit) && raw.TrimStart('0').Length > 0) return long.MaxValue;
             throw new ApiErrorException(ApiError.Validation(
-                $"query parameter '{name}' must be a positive integer, got '{HoodyCurl.Kernel.Http.QueryValues.Printable(raw)}'"));
+                $"query parameter '{name}' must be a positive integer, got '{HoodyCurl.Kernel.Errors.ErrorText.Printable(raw)}'"));
         }
         if (value < 1) throw new ApiErrorException(ApiError.Validation($"query parameter '{name}' must be a positive integer, got {value}"));
         return value;

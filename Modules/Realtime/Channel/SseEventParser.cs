@@ -1,4 +1,4 @@
-// WHATWG event-stream parsing for the channel's typed `response.sse_event` frames (channel.md §10):
+// WHATWG event-stream parsing for the channel's typed `response.sse_event` frames (docs/api.md (Channel)):
 // lines end in \n, \r\n or \r; ':' lines are comments; one space after the colon is dropped; a blank
 // line dispatches; events without data lines are not dispatched; `retry` only when all digits. One
 // event's data is capped (AggregateBytes, then cut at a character boundary and marked truncated) and

@@ -1,4 +1,4 @@
-// GET /sse: job events as Server-Sent Events (events.md §3, decisions E4). The stream holds one
+// GET /sse: job events as Server-Sent Events (docs/api.md: Events; E4). The stream holds one
 // --max-sse-concurrent permit for its lifetime, starts with `retry: 5000`, replays the durable log
 // after Last-Event-ID / ?after=N, then forwards live events; every block carries the durable id. A
 // `:` comment follows every --sse-heartbeat-secs without a write, and the response ends after

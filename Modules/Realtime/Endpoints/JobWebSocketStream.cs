@@ -1,4 +1,4 @@
-// GET /ws: job events over a WebSocket (events.md §2): one text frame per event with its `type`,
+// GET /ws: job events over a WebSocket (docs/api.md (Events)): one text frame per event with its `type`,
 // `?job_id=` filter, `?after=N` replay from the durable log as on /sse. Pings every --ws-ping-secs and
 // drops a peer that sends no pong for --ws-drop-secs (the runtime's keep-alive timeout, which needs the
 // receive loop below to read the pongs). Client messages are read and ignored; a close is answered.

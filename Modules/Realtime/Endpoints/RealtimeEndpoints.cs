@@ -1,5 +1,5 @@
 // GET /api/v1/curl/sse (alias /sse) and GET /api/v1/curl/ws (alias /ws): live job events
-// (contract events.md §2, §3; decisions E4 for replay), and GET /api/v1/curl/channel (channel.md).
+// (docs/api.md (Events); docs/api.md E4 for replay), and GET /api/v1/curl/channel (docs/api.md (Channel)).
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Http;
 using Microsoft.AspNetCore.Builder;

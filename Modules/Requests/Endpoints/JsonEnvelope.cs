@@ -1,5 +1,5 @@
 // json mode: the whole upstream response in one flat JSON object with the SDK field set
-// (decisions D1, D4; rest.md §3.5a). The body is buffered within --max-response-buffer-bytes, and the
+// (docs/api.md D1, D4; docs/api.md (Executing requests)). The body is buffered within --max-response-buffer-bytes, and the
 // answer streamed; a body that is not printable UTF-8 text is sent as base64 with is_binary. The chunks
 // are reserved from the process-wide --max-buffered-bytes budget as they are rented.
 using System.Buffers;
@@ -94,7 +94,7 @@ internal static class JsonEnvelope
             response.Headers["X-Request-Id"] = requestId;
             var output = response.BodyWriter;
             await using var w = new Utf8JsonWriter(output, WriterOptions);
-            WriteHead(w, upstream, result, requestId); // decisions D10: a sync request's id is its envelope's job_id
+            WriteHead(w, upstream, result, requestId); // docs/api.md D10: a sync request's id is its envelope's job_id
             w.WritePropertyName("body");
             var chunkIndex = 0;
             foreach (var (chunk, count) in body.Parts())

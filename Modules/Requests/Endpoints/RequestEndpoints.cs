@@ -1,4 +1,4 @@
-// POST and GET /api/v1/curl/request, with /curl as an alias of both (contract rest.md §3).
+// POST and GET /api/v1/curl/request, with /curl as an alias of both (docs/api.md (Executing requests)).
 using HoodyCurl.Requests.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

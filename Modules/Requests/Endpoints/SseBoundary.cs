@@ -1,6 +1,6 @@
 // Tracks where an SSE byte stream stands (WHATWG HTML §9.2.6: lines end with CRLF, LF or CR; an empty
 // line dispatches the event), so the passthrough can close an unfinished upstream event before it
-// appends its own trailing frame instead of merging into it (events.md §4.4).
+// appends its own trailing frame instead of merging into it (docs/api.md (Executing requests: SSE passthrough)).
 namespace HoodyCurl.Requests.Endpoints;
 
 internal struct SseBoundary

@@ -1,4 +1,4 @@
-// Sync SSE passthrough (events.md §4): when the final upstream response of a sync /request (or /curl,
+// Sync SSE passthrough (docs/api.md (Executing requests: SSE passthrough)): when the final upstream response of a sync /request (or /curl,
 // or the GET bridge, whatever `response` says) is 2xx text/event-stream, the body is relayed
 // byte-identical and flushed as each chunk arrives, and exactly one synthetic frame follows it:
 //
@@ -39,7 +39,7 @@ internal sealed class SsePassthrough
     }
 
     /// <summary>
-    /// Whether <paramref name="upstream"/> is promoted (events.md §4.1): SSE on, a body-carrying 2xx whose
+    /// Whether <paramref name="upstream"/> is promoted (docs/api.md (Executing requests: SSE passthrough)): SSE on, a body-carrying 2xx whose
     /// Content-Type is text/event-stream, and a body that reaches us as plain SSE (not still compressed).
     /// </summary>
     public bool Applies(CurlRequest request, UpstreamResponse upstream) => SsePromotion.Applies(_settings, request, upstream);
@@ -143,7 +143,7 @@ internal sealed class SsePassthrough
         _promoted.WithLabels(outcome).Inc();
     }
 
-    /// <summary>The channel vocabulary's error_type (events.md §4.4) for a transfer that failed mid-stream.</summary>
+    /// <summary>The channel vocabulary's error_type (docs/api.md (Executing requests: SSE passthrough)) for a transfer that failed mid-stream.</summary>
     private static (string Type, string Message) ErrorOf(ApiError error) =>
         (error.Code == ErrorCodes.Internal ? "internal_error" : "execution_error", error.Message);
 

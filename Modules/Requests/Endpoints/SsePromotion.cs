@@ -1,4 +1,4 @@
-// When a response becomes an SSE stream (events.md §4.1, channel.md §10): SSE on, a body-carrying 2xx
+// When a response becomes an SSE stream (docs/api.md: Executing requests: SSE passthrough; (Channel)): SSE on, a body-carrying 2xx
 // whose Content-Type is text/event-stream, and a body that reaches the relay as plain SSE (not still
 // compressed). Shared by the sync passthrough and the channel.
 using HoodyCurl.Kernel.Sse;

@@ -98,7 +98,7 @@ internal sealed class SyncRequestHandler(
         if (request.Mode == ExecutionMode.Async)
         {
             if (executor.Precheck(request) is { } refused) throw new ApiErrorException(refused);
-            // A tombstoned session is refused now (404), not when the job runs (rest.md §5.4).
+            // A tombstoned session is refused now (404), not when the job runs (docs/api.md (Sessions)).
             if (request.SessionId is { } sessionId && sessions.CheckUsable(sessionId) is { } gone) throw new ApiErrorException(gone);
             var submitter = services.GetService<IAsyncJobSubmitter>()
                 ?? throw new ApiErrorException(ApiError.Validation("mode 'async' needs the jobs module, which this build does not include"));
@@ -165,7 +165,7 @@ internal sealed class SyncRequestHandler(
 
     /// <summary>
     /// `save: true` on a sync request: the body streams into storage under the request id (a storage-only
-    /// UUID, rest.md §6.1) and the answer is always the json envelope, whatever `response` says, with
+    /// UUID, docs/api.md (Storage)) and the answer is always the json envelope, whatever `response` says, with
     /// `job_id` = that id, `body` = "" and `saved: {id, path, paths, size}`. The sync wait limit covers the
     /// whole body. Any failure (transfer, max_filesize, disk) leaves no file behind.
     /// </summary>

@@ -1,4 +1,4 @@
-// Response header rules shared by every door that answers with an upstream response (decisions D4):
+// Response header rules shared by every door that answers with an upstream response (docs/api.md D4):
 // the `headers` map has lowercase keys with repeats joined by ", " (set-cookie only in raw_headers),
 // `raw_headers` keeps original case and order; relays drop hop-by-hop headers.
 using System.Text.Json;
@@ -7,9 +7,14 @@ namespace HoodyCurl.Requests.Model;
 
 public static class ResponseHeaders
 {
-    /// <summary>Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers a relay recomputes.</summary>
+    /// <summary>
+    /// Headers that describe one connection or one hop, never relayed (RFC 9110 §7.6.1, plus the proxy
+    /// authentication pair of RFC 9110 §11.7, which answers a proxy the caller never talked to). The one
+    /// list: the transparent relay and the job result both drop these.
+    /// </summary>
     public static bool IsHopByHop(string name) => name.ToLowerInvariant() is
-        "connection" or "keep-alive" or "proxy-connection" or "transfer-encoding" or "te" or "trailer" or "upgrade";
+        "connection" or "keep-alive" or "proxy-connection" or "transfer-encoding" or "te" or "trailer" or "upgrade"
+        or "proxy-authenticate" or "proxy-authorization";
 
     /// <summary>True when <paramref name="name"/> is an RFC 9110 token (a field name an HTTP server can write).</summary>
     public static bool IsToken(string name) => name.Length > 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
@@ -39,10 +44,13 @@ public static class ResponseHeaders
         [.. headers.Where(h => !h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase)
                                && !h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase))];
 
-    /// <summary>Linear in the number of headers: repeats are joined in one builder per name.</summary>
-    public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
+    /// <summary>
+    /// The `headers` map (docs/api.md D4): lowercase name → value in first-seen order, repeated names joined
+    /// with ", ". set-cookie is left out: its entries cannot be joined safely and live in raw_headers only.
+    /// Linear in the number of headers: repeats are joined in one builder per name.
+    /// </summary>
+    public static List<KeyValuePair<string, string>> Map(IReadOnlyList<HeaderEntry> headers)
     {
-        w.WriteStartObject(propertyName);
         var seen = new Dictionary<string, System.Text.StringBuilder>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var h in headers)
@@ -52,7 +60,15 @@ public static class ResponseHeaders
             if (seen.TryGetValue(key, out var existing)) existing.Append(", ").Append(h.Value);
             else { seen[key] = new System.Text.StringBuilder(h.Value); order.Add(key); }
         }
-        foreach (var key in order) w.WriteString(key, seen[key].ToString());
+        var map = new List<KeyValuePair<string, string>>(order.Count);
+        foreach (var key in order) map.Add(new(key, seen[key].ToString()));
+        return map;
+    }
+
+    public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
+    {
+        w.WriteStartObject(propertyName);
+        foreach (var (key, value) in Map(headers)) w.WriteString(key, value);
         w.WriteEndObject();
     }
 

@@ -1,6 +1,9 @@
 // The `timing` and `metadata` objects every door writes for a finished transfer (the json envelope of
-// rest.md §3.5a, the channel's response.end of channel.md §7.7): one writer so both shapes stay equal.
+// docs/api.md (Executing requests), the channel's response.end of docs/api.md (Channel)): one
+// source-generated shape for both, so they stay equal.
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using HoodyCurl.Requests.Validation;
 
 namespace HoodyCurl.Requests.Model;
 
@@ -8,29 +11,31 @@ public static class TransferInfoJson
 {
     public static void WriteTiming(Utf8JsonWriter w, TransferInfo info)
     {
-        w.WriteStartObject("timing");
-        w.WriteNumber("total", info.Total);
-        w.WriteNumber("namelookup", info.NameLookup);
-        w.WriteNumber("connect", info.Connect);
-        w.WriteNumber("pretransfer", info.PreTransfer);
-        w.WriteNumber("starttransfer", info.StartTransfer);
-        w.WriteNumber("redirect", info.Redirect);
-        w.WriteEndObject();
+        w.WritePropertyName("timing");
+        JsonSerializer.Serialize(w, new TimingView(info.Total, info.NameLookup, info.Connect, info.PreTransfer, info.StartTransfer, info.Redirect),
+            RequestsJson.Default.TimingView);
     }
 
     public static void WriteMetadata(Utf8JsonWriter w, TransferInfo info, UpstreamResponse upstream)
     {
-        w.WriteStartObject("metadata");
-        w.WriteString("effective_url", info.EffectiveUrl ?? upstream.EffectiveUrl);
-        w.WriteNumber("redirect_count", info.RedirectCount);
-        w.WriteNumber("size_download", info.SizeDownload);
-        w.WriteNumber("size_upload", info.SizeUpload);
-        w.WriteNumber("speed_download", info.SpeedDownload);
-        w.WriteNumber("speed_upload", info.SpeedUpload);
-        if ((info.ContentType ?? upstream.ContentType) is { } contentType) w.WriteString("content_type", contentType);
-        else w.WriteNull("content_type");
-        if (info.PrimaryIp is { } ip) w.WriteString("primary_ip", ip);
-        w.WriteNumber("attempts", upstream.Attempts);
-        w.WriteEndObject();
+        w.WritePropertyName("metadata");
+        JsonSerializer.Serialize(w, new MetadataView(info.EffectiveUrl ?? upstream.EffectiveUrl, info.RedirectCount, info.SizeDownload,
+            info.SizeUpload, info.SpeedDownload, info.SpeedUpload, info.ContentType ?? upstream.ContentType, info.PrimaryIp, upstream.Attempts),
+            RequestsJson.Default.MetadataView);
     }
 }
+
+/// <summary>libcurl's phase times of a transfer, in seconds.</summary>
+internal sealed record TimingView(double Total, double Namelookup, double Connect, double Pretransfer, double Starttransfer, double Redirect);
+
+/// <summary>Facts of a finished transfer; `content_type` is always present (null when unknown), `primary_ip` only when known.</summary>
+internal sealed record MetadataView(
+    string EffectiveUrl,
+    int RedirectCount,
+    long SizeDownload,
+    long SizeUpload,
+    double SpeedDownload,
+    double SpeedUpload,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ContentType,
+    string? PrimaryIp,
+    int Attempts);

@@ -1,7 +1,7 @@
 namespace HoodyCurl.Requests.Security;
 
 /// <summary>
-/// The ranges denied unless allowed by <c>--allow-cidr</c> (decisions D11), from the IANA special-purpose
+/// The ranges denied unless allowed by <c>--allow-cidr</c> (docs/api.md D11), from the IANA special-purpose
 /// registries (RFC 6890). First match wins, so a narrow entry sits before the range that holds it.
 /// IPv4-mapped addresses are unwrapped and IPv4-embedding forms are handled by <see cref="EmbeddedIpv4"/>
 /// before and after this list.

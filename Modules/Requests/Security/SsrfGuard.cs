@@ -3,7 +3,7 @@ using System.Net;
 namespace HoodyCurl.Requests.Security;
 
 /// <summary>
-/// The SSRF policy of decisions D11. Immutable and thread-safe. <see cref="CheckAddress"/> runs on libcurl's
+/// The SSRF policy of docs/api.md D11. Immutable and thread-safe. <see cref="CheckAddress"/> runs on libcurl's
 /// transfer thread for every connection: no DNS, no LINQ, and allowed verdicts are shared instances.
 /// </summary>
 public sealed class SsrfGuard

@@ -1,8 +1,10 @@
-// Reads and writes the CurlRequest object of contract rest.md §2. Parsing is strict (deny unknown
-// fields, the six rejected fields, typed values, header injection) and gives a message that names
-// the field. Writing has two flavours: the API echo redacts secrets (decisions D9); the storage copy
+// Reads and writes the CurlRequest object of docs/api.md (Executing requests). Parsing a caller's request is strict
+// (deny unknown fields, the six rejected fields, typed values, header injection) and gives a message
+// that names the field, so it stays hand-written; everything else goes through the source-generated
+// RequestsJson context. Writing has two flavours: the API echo redacts secrets (docs/api.md D9); the storage copy
 // keeps them (schedules and reruns need them) plus the GET bridge's binary body.
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Model;
 
@@ -20,7 +22,7 @@ public static class CurlRequestJson
 {
     public const string Redacted = "***";
 
-    /// <summary>The six fields that exist in the schema but are refused with 400 (rest.md §2).</summary>
+    /// <summary>The six fields that exist in the schema but are refused with 400 (docs/api.md (Executing requests)).</summary>
     public static readonly string[] RejectedFields = ["proxy", "proxy_user", "proxy_password", "cacert", "cert", "key"];
 
     /// <summary>Parses a request body (UTF-8 JSON) into a CurlRequest. Throws ApiErrorException 400.</summary>
@@ -57,51 +59,63 @@ public static class CurlRequestJson
     private static CurlRequest ParseObject(JsonElement root, RequestLimits limits, CurlRequestJsonFlavor flavor)
     {
         if (root.ValueKind != JsonValueKind.Object) throw Fail("request must be a JSON object");
-        string? url = null;
-        var r = new CurlRequest { Url = "" };
+        // Each field lands in a local and the record is built once at the end (a `with` per field would
+        // copy all 35 properties for every field on the hot path).
+        string? url = null, method = null, userAgent = null, referer = null, cookie = null, authUser = null,
+            authPassword = null, bearerToken = null, data = null, json = null, certType = null, range = null,
+            savePath = null, jobName = null, sessionId = null, schedule = null;
+        List<HeaderEntry>? headers = null, form = null;
+        AuthMethod? authMethod = null;
+        ResponseMode? response = null;
+        ExecutionMode? mode = null;
+        int? timeout = null, connectTimeout = null, maxRedirects = null, keepaliveTime = null, speedTime = null,
+            retryCount = null, retryDelay = null;
+        long? maxFilesize = null, speedLimit = null;
+        bool? followRedirects = null, insecure = null, compressed = null, tcpNodelay = null, keepalive = null, save = null;
+        byte[]? dataBytes = null;
         foreach (var p in root.EnumerateObject())
         {
             var v = p.Value;
             switch (p.Name)
             {
                 case "url": url = Str(p); break;
-                case "method": r = r with { Method = RequestRules.Method(Str(p)) }; break;
-                case "headers": r = r with { Headers = StringMap(p, limits, isHeaders: true) }; break;
-                case "user_agent": r = r with { UserAgent = HeaderText(p) }; break;
-                case "referer": r = r with { Referer = HeaderText(p) }; break;
-                case "cookie": r = r with { Cookie = HeaderText(p) }; break;
-                case "auth_user": r = r with { AuthUser = HeaderText(p) }; break;
-                case "auth_password": r = r with { AuthPassword = HeaderText(p) }; break;
-                case "auth_method": r = r with { AuthMethod = RequestRules.AuthMethod(Str(p)) }; break;
-                case "bearer_token": r = r with { BearerToken = HeaderText(p) }; break;
-                case "data": r = r with { Data = Str(p) }; break;
-                case "json": r = r with { Json = v.ValueKind == JsonValueKind.Null ? null : v.GetRawText() }; break;
-                case "form": r = r with { Form = StringMap(p, limits, isHeaders: false) }; break;
-                case "timeout": r = r with { Timeout = Int(p, 1, int.MaxValue) is { } t ? Math.Min(t, limits.MaxTimeoutSecs) : null }; break;
-                case "connect_timeout": r = r with { ConnectTimeout = Int(p, 1, int.MaxValue) is { } c ? Math.Min(c, limits.MaxTimeoutSecs) : null }; break;
-                case "max_redirects": r = r with { MaxRedirects = Int(p, 0, 100) }; break;
-                case "follow_redirects": r = r with { FollowRedirects = Bool(p) }; break;
-                case "max_filesize": r = r with { MaxFilesize = Long(p, 0) }; break;
-                case "insecure": r = r with { Insecure = Bool(p) }; break;
-                case "cert_type": r = r with { CertType = RequestRules.CertType(Str(p)) }; break;
-                case "compressed": r = r with { Compressed = Bool(p) }; break;
-                case "tcp_nodelay": r = r with { TcpNodelay = Bool(p) }; break;
-                case "keepalive": r = r with { Keepalive = Bool(p) }; break;
-                case "keepalive_time": r = r with { KeepaliveTime = Int(p, 1, 86400) }; break;
-                case "range": r = r with { Range = RequestRules.Range(Str(p)) }; break;
-                case "speed_limit": r = r with { SpeedLimit = Long(p, 0) }; break;
-                case "speed_time": r = r with { SpeedTime = Int(p, 1, 86400) }; break;
-                case "save": r = r with { Save = Bool(p) }; break;
-                case "save_path": r = r with { SavePath = RequestRules.SavePath(Str(p)) }; break;
-                case "response": r = r with { Response = RequestRules.ResponseMode(Str(p)) }; break;
-                case "mode": r = r with { Mode = RequestRules.ExecutionMode(Str(p)) }; break;
-                case "job_name": r = r with { JobName = flavor == CurlRequestJsonFlavor.Api ? RequestRules.JobName(Str(p)) : Str(p) }; break;
-                case "session_id": r = r with { SessionId = RequestRules.SessionId(Str(p)) }; break;
-                case "retry_count": r = r with { RetryCount = Int(p, 0, limits.MaxRetryCount) }; break;
-                case "retry_delay": r = r with { RetryDelay = Int(p, 0, limits.MaxRetryDelaySecs) }; break;
-                case "schedule": r = r with { Schedule = Str(p) }; break;
+                case "method": method = RequestRules.Method(Str(p)); break;
+                case "headers": headers = StringMap(p, limits, isHeaders: true); break;
+                case "user_agent": userAgent = HeaderText(p); break;
+                case "referer": referer = HeaderText(p); break;
+                case "cookie": cookie = HeaderText(p); break;
+                case "auth_user": authUser = HeaderText(p); break;
+                case "auth_password": authPassword = HeaderText(p); break;
+                case "auth_method": authMethod = RequestRules.AuthMethod(Str(p)); break;
+                case "bearer_token": bearerToken = HeaderText(p); break;
+                case "data": data = Str(p); break;
+                case "json": json = v.ValueKind == JsonValueKind.Null ? null : v.GetRawText(); break;
+                case "form": form = StringMap(p, limits, isHeaders: false); break;
+                case "timeout": timeout = Int(p, 1, int.MaxValue) is { } t ? Math.Min(t, limits.MaxTimeoutSecs) : null; break;
+                case "connect_timeout": connectTimeout = Int(p, 1, int.MaxValue) is { } c ? Math.Min(c, limits.MaxTimeoutSecs) : null; break;
+                case "max_redirects": maxRedirects = Int(p, 0, 100); break;
+                case "follow_redirects": followRedirects = Bool(p); break;
+                case "max_filesize": maxFilesize = Long(p, 0); break;
+                case "insecure": insecure = Bool(p); break;
+                case "cert_type": certType = RequestRules.CertType(Str(p)); break;
+                case "compressed": compressed = Bool(p); break;
+                case "tcp_nodelay": tcpNodelay = Bool(p); break;
+                case "keepalive": keepalive = Bool(p); break;
+                case "keepalive_time": keepaliveTime = Int(p, 1, 86400); break;
+                case "range": range = RequestRules.Range(Str(p)); break;
+                case "speed_limit": speedLimit = Long(p, 0); break;
+                case "speed_time": speedTime = Int(p, 1, 86400); break;
+                case "save": save = Bool(p); break;
+                case "save_path": savePath = RequestRules.SavePath(Str(p)); break;
+                case "response": response = RequestRules.ResponseMode(Str(p)); break;
+                case "mode": mode = RequestRules.ExecutionMode(Str(p)); break;
+                case "job_name": jobName = flavor == CurlRequestJsonFlavor.Api ? RequestRules.JobName(Str(p)) : Str(p); break;
+                case "session_id": sessionId = RequestRules.SessionId(Str(p)); break;
+                case "retry_count": retryCount = Int(p, 0, limits.MaxRetryCount); break;
+                case "retry_delay": retryDelay = Int(p, 0, limits.MaxRetryDelaySecs); break;
+                case "schedule": schedule = Str(p); break;
                 case "data_base64" when flavor == CurlRequestJsonFlavor.Storage:
-                    r = r with { DataBytes = Str(p) is { } b ? Convert.FromBase64String(b) : null };
+                    dataBytes = Str(p) is { } b ? Convert.FromBase64String(b) : null;
                     break;
                 default:
                     if (Array.IndexOf(RejectedFields, p.Name) >= 0)
@@ -109,11 +123,23 @@ public static class CurlRequestJson
                         if (v.ValueKind == JsonValueKind.Null) break; // explicit null means absent
                         throw Fail($"field '{p.Name}' is not supported: proxies and client certificates are rejected");
                     }
-                    throw Fail($"unknown field '{HeaderRules.Printable(p.Name)}'");
+                    throw Fail($"unknown field '{ErrorText.Printable(p.Name)}'");
             }
         }
         if (url is null) throw Fail("field 'url' is required");
-        r = r with { Url = RequestRules.Url(url, limits) };
+        var r = new CurlRequest
+        {
+            Url = RequestRules.Url(url, limits),
+            Method = method, Headers = headers, UserAgent = userAgent, Referer = referer, Cookie = cookie,
+            AuthUser = authUser, AuthPassword = authPassword, AuthMethod = authMethod, BearerToken = bearerToken,
+            Data = data, Json = json, DataBytes = dataBytes, Form = form, Timeout = timeout,
+            ConnectTimeout = connectTimeout, MaxRedirects = maxRedirects, FollowRedirects = followRedirects,
+            MaxFilesize = maxFilesize, Insecure = insecure, CertType = certType, Compressed = compressed,
+            TcpNodelay = tcpNodelay, Keepalive = keepalive, KeepaliveTime = keepaliveTime, Range = range,
+            SpeedLimit = speedLimit, SpeedTime = speedTime, Save = save, SavePath = savePath, Response = response,
+            Mode = mode, JobName = jobName, SessionId = sessionId, RetryCount = retryCount, RetryDelay = retryDelay,
+            Schedule = schedule,
+        };
         RequestRules.CheckCombination(r);
         // A stored request is checked again by the executor before it runs; refusing it here would make
         // an old record unreadable (and its job or schedule unlistable) instead of failing its next run.
@@ -121,77 +147,38 @@ public static class CurlRequestJson
         return r;
     }
 
-    /// <summary>Writes the request as JSON. The Api flavour redacts secrets (decisions D9).</summary>
-    public static void Write(Utf8JsonWriter w, CurlRequest r, CurlRequestJsonFlavor flavor)
-    {
-        var redact = flavor == CurlRequestJsonFlavor.Api;
-        w.WriteStartObject();
-        w.WriteString("url", redact ? Redaction.Url(r.Url) : r.Url);
-        w.WriteString("method", r.EffectiveMethod);
-        if (r.Headers is { } headers)
+    /// <summary>
+    /// The request as the given flavour shows it: "method" is always the effective verb; the Api flavour
+    /// redacts secrets (docs/api.md D9) and leaves out the GET bridge's binary body.
+    /// </summary>
+    public static CurlRequest Shown(CurlRequest r, CurlRequestJsonFlavor flavor) => flavor == CurlRequestJsonFlavor.Storage
+        ? r with { Method = r.EffectiveMethod }
+        : r with
         {
-            w.WriteStartObject("headers");
-            foreach (var h in headers) w.WriteString(h.Name, redact && Redaction.IsSecretHeader(h.Name) ? Redacted : h.Value);
-            w.WriteEndObject();
-        }
-        Opt(w, "user_agent", r.UserAgent);
-        Opt(w, "referer", r.Referer);
-        Opt(w, "cookie", Secret(r.Cookie, redact));
-        Opt(w, "auth_user", r.AuthUser);
-        Opt(w, "auth_password", Secret(r.AuthPassword, redact));
-        Opt(w, "auth_method", r.AuthMethod?.ToString().ToLowerInvariant());
-        Opt(w, "bearer_token", Secret(r.BearerToken, redact));
-        Opt(w, "data", r.Data);
-        if (r.Json is not null)
-        {
-            w.WritePropertyName("json");
-            w.WriteRawValue(r.Json, skipInputValidation: true);
-        }
-        if (r.DataBytes is not null && flavor == CurlRequestJsonFlavor.Storage) w.WriteString("data_base64", Convert.ToBase64String(r.DataBytes));
-        if (r.Form is { } form)
-        {
-            w.WriteStartObject("form");
-            foreach (var f in form) w.WriteString(f.Name, f.Value);
-            w.WriteEndObject();
-        }
-        Opt(w, "timeout", r.Timeout);
-        Opt(w, "connect_timeout", r.ConnectTimeout);
-        Opt(w, "max_redirects", r.MaxRedirects);
-        Opt(w, "follow_redirects", r.FollowRedirects);
-        Opt(w, "max_filesize", r.MaxFilesize);
-        Opt(w, "insecure", r.Insecure);
-        Opt(w, "cert_type", r.CertType);
-        Opt(w, "compressed", r.Compressed);
-        Opt(w, "tcp_nodelay", r.TcpNodelay);
-        Opt(w, "keepalive", r.Keepalive);
-        Opt(w, "keepalive_time", r.KeepaliveTime);
-        Opt(w, "range", r.Range);
-        Opt(w, "speed_limit", r.SpeedLimit);
-        Opt(w, "speed_time", r.SpeedTime);
-        Opt(w, "save", r.Save);
-        Opt(w, "save_path", r.SavePath);
-        Opt(w, "response", r.Response?.ToString().ToLowerInvariant());
-        Opt(w, "mode", r.Mode?.ToString().ToLowerInvariant());
-        Opt(w, "job_name", r.JobName);
-        Opt(w, "session_id", r.SessionId);
-        Opt(w, "retry_count", r.RetryCount);
-        Opt(w, "retry_delay", r.RetryDelay);
-        Opt(w, "schedule", r.Schedule);
-        w.WriteEndObject();
-    }
+            Url = Redaction.Url(r.Url),
+            Method = r.EffectiveMethod,
+            Headers = r.Headers is { } headers ? [.. headers.Select(h => Redaction.IsSecretHeader(h.Name) ? h with { Value = Redacted } : h)] : null,
+            Cookie = Secret(r.Cookie),
+            AuthPassword = Secret(r.AuthPassword),
+            BearerToken = Secret(r.BearerToken),
+            DataBytes = null,
+        };
 
-    public static byte[] ToUtf8(CurlRequest r, CurlRequestJsonFlavor flavor)
-    {
-        using var buffer = new MemoryStream(256);
-        using (var writer = new Utf8JsonWriter(buffer)) Write(writer, r, flavor);
-        return buffer.ToArray();
-    }
+    /// <summary>Writes the request as JSON (source-generated shape). The Api flavour redacts secrets (docs/api.md D9).</summary>
+    public static void Write(Utf8JsonWriter w, CurlRequest r, CurlRequestJsonFlavor flavor) =>
+        JsonSerializer.Serialize(w, Shown(r, flavor), RequestsJson.Default.CurlRequest);
 
-    private static string? Secret(string? value, bool redact) => value is null ? null : redact ? Redacted : value;
+    public static byte[] ToUtf8(CurlRequest r, CurlRequestJsonFlavor flavor) =>
+        JsonSerializer.SerializeToUtf8Bytes(Shown(r, flavor), RequestsJson.Default.CurlRequest);
 
-    private static void Opt(Utf8JsonWriter w, string name, string? value) { if (value is not null) w.WriteString(name, value); }
-    private static void Opt(Utf8JsonWriter w, string name, long? value) { if (value is { } v) w.WriteNumber(name, v); }
-    private static void Opt(Utf8JsonWriter w, string name, bool? value) { if (value is { } v) w.WriteBoolean(name, v); }
+    /// <summary>
+    /// Reads a request a store wrote with the Storage flavour. It was validated when it was submitted and
+    /// the executor checks it again before it runs, so this is the plain source-generated reader.
+    /// </summary>
+    public static CurlRequest ReadStored(string json) =>
+        JsonSerializer.Deserialize(json, RequestsJson.Default.CurlRequest) ?? throw new JsonException("stored request is null");
+
+    private static string? Secret(string? value) => value is null ? null : Redacted;
 
     private static ApiErrorException Fail(string message) => new(ApiError.Validation(message));
 
@@ -246,7 +233,7 @@ public static class CurlRequestJson
         foreach (var e in p.Value.EnumerateObject())
         {
             if (e.Value.ValueKind != JsonValueKind.String)
-                throw Fail($"field '{p.Name}.{HeaderRules.Printable(e.Name)}' must be a string");
+                throw Fail($"field '{p.Name}.{ErrorText.Printable(e.Name)}' must be a string");
             var value = e.Value.GetString()!;
             if (isHeaders)
             {
@@ -254,7 +241,7 @@ public static class CurlRequestJson
             }
             else if (e.Name.Length == 0 || HeaderRules.HasLineBreakOrNul(e.Name) || e.Name.Contains('"'))
             {
-                throw Fail($"form field name '{HeaderRules.Printable(e.Name)}' is not allowed");
+                throw Fail($"form field name '{ErrorText.Printable(e.Name)}' is not allowed");
             }
             entries.Add(new HeaderEntry(e.Name, value));
         }
@@ -262,4 +249,22 @@ public static class CurlRequestJson
             throw Fail($"too many headers: {entries.Count} (the limit is {limits.MaxHeaderCount})");
         return entries;
     }
+}
+
+/// <summary>The source-generated JSON of the Requests module's plain shapes.</summary>
+// MaxDepth: a stored `json` body may be as deep as --max-json-depth allowed when it was submitted.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = 1000)]
+[JsonSerializable(typeof(CurlRequest))]
+[JsonSerializable(typeof(TimingView))]
+[JsonSerializable(typeof(MetadataView))]
+internal sealed partial class RequestsJson : JsonSerializerContext;
+
+/// <summary>Embeds a CurlRequest in another module's source-generated shape as the API shows it (secrets redacted).</summary>
+public sealed class CurlRequestApiConverter : JsonConverter<CurlRequest>
+{
+    public override CurlRequest Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("the API echo of a request is write-only");
+
+    public override void Write(Utf8JsonWriter writer, CurlRequest value, JsonSerializerOptions options) =>
+        CurlRequestJson.Write(writer, value, CurlRequestJsonFlavor.Api);
 }

@@ -1,4 +1,4 @@
-// The GET bridge (rest.md §3.2): a whole CurlRequest described by the query string, so any REST
+// The GET bridge (docs/api.md (Executing requests)): a whole CurlRequest described by the query string, so any REST
 // call becomes one shareable GET URL. Unknown parameters are ignored (proxies append their own).
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
@@ -44,7 +44,7 @@ public static class GetBridgeQuery
         if (url is null || url.Length == 0) throw Fail("query parameter 'url' is required");
         r = r with { Url = RequestRules.Url(url, limits), Headers = MergeHeaders(headersJson, headerValues, limits) };
 
-        // data_base64 wins over data/json (rest.md §3.2).
+        // data_base64 wins over data/json (docs/api.md (Executing requests)).
         if (dataBase64 is not null) r = r with { DataBytes = DecodeBase64(dataBase64) };
         else if (json is not null) r = r with { Json = ValidJson(json, limits) };
         else if (data is not null) r = r with { Data = data };
@@ -91,7 +91,7 @@ public static class GetBridgeQuery
         }
     }
 
-    /// <summary>Standard or URL-safe alphabet, padding optional (rest.md §3.2).</summary>
+    /// <summary>Standard or URL-safe alphabet, padding optional (docs/api.md (Executing requests)).</summary>
     internal static byte[] DecodeBase64(string text)
     {
         var normalized = text.Trim().Replace('-', '+').Replace('_', '/');
@@ -117,7 +117,7 @@ public static class GetBridgeQuery
                 if (document.RootElement.ValueKind != JsonValueKind.Object) throw Fail("query parameter 'headers' must be a JSON object of strings");
                 foreach (var p in document.RootElement.EnumerateObject())
                 {
-                    if (p.Value.ValueKind != JsonValueKind.String) throw Fail($"header '{HeaderRules.Printable(p.Name)}' in 'headers' must be a string");
+                    if (p.Value.ValueKind != JsonValueKind.String) throw Fail($"header '{ErrorText.Printable(p.Name)}' in 'headers' must be a string");
                     var value = p.Value.GetString()!;
                     if (HeaderRules.Check(p.Name, value, limits.MaxHeaderBytes) is { } problem) throw Fail(problem);
                     merged.Add(new HeaderEntry(p.Name, value));
@@ -128,7 +128,7 @@ public static class GetBridgeQuery
                 throw Fail("query parameter 'headers' is not valid JSON");
             }
         }
-        // `header` entries win over `headers=` entries of the same name (decisions D7).
+        // `header` entries win over `headers=` entries of the same name (docs/api.md D7).
         var fromHeader = headerValues.SelectMany(v => HeaderSplitter.Split(v, limits.MaxHeaderBytes)).ToList();
         merged.RemoveAll(m => fromHeader.Any(h => h.Name.Equals(m.Name, StringComparison.OrdinalIgnoreCase)));
         merged.AddRange(fromHeader);

@@ -1,6 +1,8 @@
 // Header name/value rules shared by POST, the GET bridge and the channel: names are RFC 9110 tokens,
 // values carry no CR, LF, NUL or other control character (header injection), and callers never set
 // the headers that frame the message or manage the connection (request smuggling, issue 16).
+using HoodyCurl.Kernel.Errors;
+
 namespace HoodyCurl.Requests.Validation;
 
 public static class HeaderRules
@@ -41,21 +43,11 @@ public static class HeaderRules
     /// <summary>Null when valid, else the reason.</summary>
     public static string? Check(string name, string value, int maxBytes)
     {
-        if (HasLineBreakOrNul(name)) return $"header name '{Printable(name)}' has a CR, LF or NUL character";
-        if (!IsToken(name)) return $"header name '{Printable(name)}' is not a valid HTTP token";
+        if (HasLineBreakOrNul(name)) return $"header name '{ErrorText.Printable(name)}' has a CR, LF or NUL character";
+        if (!IsToken(name)) return $"header name '{ErrorText.Printable(name)}' is not a valid HTTP token";
         if (HasLineBreakOrNul(value)) return $"header '{name}' has a CR, LF or NUL character in its value";
         if (IndexOfControl(value) >= 0) return $"header '{name}' has a control character in its value";
         if (name.Length + value.Length > maxBytes) return $"header '{name}' is longer than {maxBytes} bytes";
         return null;
-    }
-
-    /// <summary>Shows a caller's text in a message without echoing control characters.</summary>
-    public static string Printable(string text)
-    {
-        var clipped = text.Length > 64 ? text[..64] + "…" : text;
-        return string.Create(clipped.Length, clipped, static (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++) span[i] = source[i] < 0x20 || source[i] == 0x7f ? '?' : source[i];
-        });
     }
 }

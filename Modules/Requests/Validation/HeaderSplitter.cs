@@ -1,4 +1,4 @@
-// The GET bridge's `header` parameter (rest.md §3.3, decisions D7). Raw users repeat it; the SDK
+// The GET bridge's `header` parameter (docs/api.md: Executing requests; D7). Raw users repeat it; the SDK
 // joins an array with commas into one value. A value is split only at a comma followed by optional
 // spaces, an HTTP token and a colon, so "Accept: text/html, application/json" stays one header.
 using HoodyCurl.Kernel.Errors;
@@ -36,7 +36,7 @@ public static class HeaderSplitter
     {
         var colon = text.IndexOf(':');
         if (colon < 0)
-            throw new ApiErrorException(ApiError.Validation($"header '{HeaderRules.Printable(text.Trim())}' must look like 'Name: Value'"));
+            throw new ApiErrorException(ApiError.Validation($"header '{ErrorText.Printable(text.Trim())}' must look like 'Name: Value'"));
         // Only spaces and tabs are trimmed: a CR, LF or NUL around the name is refused, never dropped.
         var name = text[..colon].Trim(' ', '\t');
         var value = text[(colon + 1)..].Trim(' ', '\t');

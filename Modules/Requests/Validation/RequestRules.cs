@@ -13,7 +13,7 @@ public static partial class RequestRules
     {
         if (value is null) return null;
         if (value.Length is 0 or > 32 || !HeaderRules.IsToken(value))
-            throw Fail($"field 'method' must be an HTTP method token, got '{HeaderRules.Printable(value)}'");
+            throw Fail($"field 'method' must be an HTTP method token, got '{ErrorText.Printable(value)}'");
         return value.ToUpperInvariant();
     }
 
@@ -24,7 +24,7 @@ public static partial class RequestRules
         "digest" => Model.AuthMethod.Digest,
         "ntlm" => Model.AuthMethod.Ntlm,
         "negotiate" => Model.AuthMethod.Negotiate,
-        _ => throw Fail($"field 'auth_method' must be one of basic, digest, ntlm, negotiate; got '{HeaderRules.Printable(value)}'"),
+        _ => throw Fail($"field 'auth_method' must be one of basic, digest, ntlm, negotiate; got '{ErrorText.Printable(value)}'"),
     };
 
     public static string? CertType(string? value) => value?.ToUpperInvariant() switch
@@ -32,7 +32,7 @@ public static partial class RequestRules
         null => null,
         "PEM" => "PEM",
         "DER" => "DER",
-        _ => throw Fail($"field 'cert_type' must be PEM or DER; got '{HeaderRules.Printable(value)}'"),
+        _ => throw Fail($"field 'cert_type' must be PEM or DER; got '{ErrorText.Printable(value)}'"),
     };
 
     public static ResponseMode? ResponseMode(string? value) => value?.ToLowerInvariant() switch
@@ -40,7 +40,7 @@ public static partial class RequestRules
         null => null,
         "transparent" => Model.ResponseMode.Transparent,
         "json" => Model.ResponseMode.Json,
-        _ => throw Fail($"field 'response' must be transparent or json; got '{HeaderRules.Printable(value)}'"),
+        _ => throw Fail($"field 'response' must be transparent or json; got '{ErrorText.Printable(value)}'"),
     };
 
     public static ExecutionMode? ExecutionMode(string? value) => value?.ToLowerInvariant() switch
@@ -48,7 +48,7 @@ public static partial class RequestRules
         null => null,
         "sync" => Model.ExecutionMode.Sync,
         "async" => Model.ExecutionMode.Async,
-        _ => throw Fail($"field 'mode' must be sync or async; got '{HeaderRules.Printable(value)}'"),
+        _ => throw Fail($"field 'mode' must be sync or async; got '{ErrorText.Printable(value)}'"),
     };
 
     [GeneratedRegex(@"^(\d+-\d*|-\d+)(,(\d+-\d*|-\d+))*$")]
@@ -58,7 +58,7 @@ public static partial class RequestRules
     {
         if (value is null) return null;
         if (value.Length > 256 || !RangePattern().IsMatch(value))
-            throw Fail($"field 'range' must look like 0-499 or 500- or -500; got '{HeaderRules.Printable(value)}'");
+            throw Fail($"field 'range' must look like 0-499 or 500- or -500; got '{ErrorText.Printable(value)}'");
         return value;
     }
 
@@ -74,7 +74,7 @@ public static partial class RequestRules
     [GeneratedRegex(@"^[A-Za-z0-9._:@-]{1,128}$")]
     private static partial Regex SessionIdPattern();
 
-    /// <summary>Session ids of decisions D13.</summary>
+    /// <summary>Session ids of docs/api.md D13.</summary>
     public static string? SessionId(string? value)
     {
         if (value is null) return null;
@@ -84,20 +84,11 @@ public static partial class RequestRules
         return value;
     }
 
-    /// <summary>save_path rules of rest.md §6.1: relative, no '..', no backslash, no control characters.</summary>
+    /// <summary>save_path rules of docs/api.md (Storage), as the storage module owns them.</summary>
     public static string? SavePath(string? value)
     {
         if (value is null) return null;
-        string? problem =
-            value.Length == 0 ? "must not be empty" :
-            value.Length > 1024 ? "must be at most 1024 characters" :
-            value[0] == '/' || value[0] == '\\' ? "must be relative, not rooted" :
-            value.Length >= 2 && value[1] == ':' && char.IsAsciiLetter(value[0]) ? "must not start with a drive letter" :
-            value.Contains('\\') ? "must not contain a backslash" :
-            value.Any(c => c < 0x20 || c == 0x7f) ? "must not contain control characters" :
-            value.Split('/').Any(s => s is ".." or "." or "") ? "must not contain empty, '.' or '..' components" :
-            null;
-        if (problem is not null) throw Fail($"field 'save_path' {problem}");
+        if (HoodyCurl.Storage.StorageRules.SavePathProblem(value) is { } problem) throw Fail($"field 'save_path' {problem}");
         return value;
     }
 
@@ -124,11 +115,11 @@ public static partial class RequestRules
             foreach (var h in headers)
             {
                 if (HeaderRules.IsCallerForbidden(h.Name))
-                    throw Fail($"header '{HeaderRules.Printable(h.Name)}' is not allowed: the sidecar sets framing and connection headers itself");
+                    throw Fail($"header '{ErrorText.Printable(h.Name)}' is not allowed: the sidecar sets framing and connection headers itself");
                 if (HeaderRules.HasLineBreakOrNul(h.Name) || !HeaderRules.IsToken(h.Name))
-                    throw Fail($"header name '{HeaderRules.Printable(h.Name)}' is not a valid HTTP token");
+                    throw Fail($"header name '{ErrorText.Printable(h.Name)}' is not a valid HTTP token");
                 if (HeaderRules.IndexOfControl(h.Value) >= 0)
-                    throw Fail($"header '{HeaderRules.Printable(h.Name)}' has a control character in its value");
+                    throw Fail($"header '{ErrorText.Printable(h.Name)}' has a control character in its value");
             }
         }
         HeaderField("user_agent", r.UserAgent);

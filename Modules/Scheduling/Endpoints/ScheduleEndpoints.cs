@@ -1,4 +1,4 @@
-// The /api/v1/curl/schedule routes (contract rest.md §7, decisions D3, D5, D12, D16). Handlers are
+// The /api/v1/curl/schedule routes (docs/api.md: Schedules; D3, D5, D12, D16). Handlers are
 // plain RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
 // With --no-schedules the same paths are mapped to one handler that answers 404 for every method.
 using System.Buffers;
@@ -36,7 +36,7 @@ public static class ScheduleEndpoints
         return group;
     }
 
-    /// <summary>--no-schedules: every /api/v1/curl/schedule route, any method, answers 404 (decisions D12).</summary>
+    /// <summary>--no-schedules: every /api/v1/curl/schedule route, any method, answers 404 (docs/api.md D12).</summary>
     public static RouteGroupBuilder MapSchedulesDisabled(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup(Prefix);
@@ -107,9 +107,9 @@ public static class ScheduleEndpoints
 
     private static IScheduleService Service(HttpContext context) => context.RequestServices.GetRequiredService<IScheduleService>();
 
-    /// <summary>The {id} route value, percent-decoded (rest.md §0.4).</summary>
+    /// <summary>The {id} route value, percent-decoded (docs/api.md (Conventions)).</summary>
     private static string Id(HttpContext context) => Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? "");
 
-    /// <summary>Turns an ApiErrorException (and a store failure) into the contract's error body (decisions D2).</summary>
+    /// <summary>Turns an ApiErrorException (and a store failure) into the contract's error body (docs/api.md D2).</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Scheduling");
 }

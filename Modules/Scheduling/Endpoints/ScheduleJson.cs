@@ -1,7 +1,9 @@
-// The wire shapes of the schedule API, read with JsonDocument and written with Utf8JsonWriter (no
-// reflection): the create body of rest.md §7.2, the toggle body of §7.5 and the ScheduledJob of §7.4
-// (request redacted, decisions D9).
+// The wire shapes of the schedule API: the bodies are read strictly with JsonDocument (field-naming
+// errors), the answer is the source-generated ScheduleView (no reflection): the create body, the toggle
+// body and the ScheduledJob of docs/api.md (Schedules)
+// (request redacted, docs/api.md D9).
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Time;
 using HoodyCurl.Requests.Model;
@@ -40,7 +42,7 @@ internal static class ScheduleJson
                 case "timezone": timeZone = OptionalString(p); break;
                 case "enabled": enabled = OptionalBool(p); break;
                 case "skip_if_running": skipIfRunning = OptionalBool(p); break;
-                default: throw Fail($"unknown field '{Printable(p.Name)}'");
+                default: throw Fail($"unknown field '{ErrorText.Printable(p.Name)}'");
             }
         }
         if (!cronSeen || cron is null) throw Fail("field 'cron' is required");
@@ -72,7 +74,7 @@ internal static class ScheduleJson
         bool? enabled = null;
         foreach (var p in root.EnumerateObject())
         {
-            if (p.Name != "enabled") throw Fail($"unknown field '{Printable(p.Name)}'");
+            if (p.Name != "enabled") throw Fail($"unknown field '{ErrorText.Printable(p.Name)}'");
             enabled = p.Value.ValueKind switch
             {
                 JsonValueKind.True => true,
@@ -84,32 +86,11 @@ internal static class ScheduleJson
     }
 
     /// <summary>The ScheduledJob object; <paramref name="withScheduleId"/> adds `schedule_id` first (the create answer).</summary>
-    public static void Write(Utf8JsonWriter w, ScheduleRecord s, bool withScheduleId)
-    {
-        w.WriteStartObject();
-        if (withScheduleId) w.WriteString("schedule_id", s.Id);
-        w.WriteString("id", s.Id);
-        Nullable(w, "name", s.Name);
-        w.WriteString("cron", s.Cron);
-        w.WriteString("timezone", s.TimeZone);
-        w.WriteBoolean("enabled", s.Enabled);
-        w.WriteBoolean("skip_if_running", s.SkipIfRunning);
-        w.WriteString("created_at", Rfc3339.Format(s.CreatedAt));
-        Nullable(w, "next_run", s.NextRun);
-        Nullable(w, "last_run", s.LastRun);
-        Nullable(w, "last_job_id", s.LastJobId);
-        w.WriteNumber("run_count", s.RunCount);
-        w.WriteNumber("skipped_count", s.SkippedCount);
-        w.WritePropertyName("request");
-        CurlRequestJson.Write(w, s.Request, CurlRequestJsonFlavor.Api);
-        w.WriteEndObject();
-    }
+    public static void Write(Utf8JsonWriter w, ScheduleRecord s, bool withScheduleId) => JsonSerializer.Serialize(w, new ScheduleView(
+        withScheduleId ? s.Id : null, s.Id, s.Name, s.Cron, s.TimeZone, s.Enabled, s.SkipIfRunning, Rfc3339.Format(s.CreatedAt),
+        Time(s.NextRun), Time(s.LastRun), s.LastJobId, s.RunCount, s.SkippedCount, s.Request), SchedulingJsonContext.Default.ScheduleView);
 
-    public static string Printable(string value)
-    {
-        var text = value.Length > 64 ? value[..64] + "…" : value;
-        return string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
-    }
+    private static string? Time(DateTimeOffset? value) => value is { } v ? Rfc3339.Format(v) : null;
 
     private static ApiErrorException Fail(string message) => new(ApiError.Validation(message));
 
@@ -127,16 +108,25 @@ internal static class ScheduleJson
         JsonValueKind.False => false,
         _ => throw Fail($"field '{p.Name}' must be a JSON boolean (true or false)"),
     };
-
-    private static void Nullable(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null) w.WriteNull(name);
-        else w.WriteString(name, value);
-    }
-
-    private static void Nullable(Utf8JsonWriter w, string name, DateTimeOffset? value)
-    {
-        if (value is { } v) w.WriteString(name, Rfc3339.Format(v));
-        else w.WriteNull(name);
-    }
 }
+
+/// <summary>The ScheduledJob of docs/api.md (Schedules) (request redacted, docs/api.md D9); schedule_id only in the create answer.</summary>
+internal sealed record ScheduleView(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ScheduleId,
+    string Id,
+    string? Name,
+    string Cron,
+    string Timezone,
+    bool Enabled,
+    bool SkipIfRunning,
+    string CreatedAt,
+    string? NextRun,
+    string? LastRun,
+    string? LastJobId,
+    long RunCount,
+    long SkippedCount,
+    [property: JsonConverter(typeof(CurlRequestApiConverter))] CurlRequest Request);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ScheduleView))]
+internal sealed partial class SchedulingJsonContext : JsonSerializerContext;

@@ -1,7 +1,8 @@
-// The /api/v1/curl/sessions routes (contract rest.md §5, decisions D3, D13, D16). Handlers are plain
-// RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
+// The /api/v1/curl/sessions routes (docs/api.md: Sessions; D3, D13, D16). Handlers are plain
+// RequestDelegates writing the source-generated shapes of SessionsJson.cs: no reflection, nothing for the trimmer.
 using System.Text.Json;
 using HoodyCurl.Kernel.Errors;
+using HoodyCurl.Kernel.Json;
 using HoodyCurl.Kernel.Time;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -56,7 +57,8 @@ public static class SessionsEndpoints
     private static Task Cookies(HttpContext context)
     {
         var session = Find(context);
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w => WriteSnapshot(w, null, session.Cookies));
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, 
+            w => StringPairsConverter.WriteObject(w, CookieJar.Snapshot(session.Cookies)));
     }
 
     private static Task Delete(HttpContext context)
@@ -67,13 +69,7 @@ public static class SessionsEndpoints
             case DeleteOutcome.Tombstoned: throw new ApiErrorException(SessionStore.Tombstoned(id));
             case DeleteOutcome.NotFound: throw new ApiErrorException(SessionStore.NotFound(id));
         }
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("message", "Session deleted");
-            w.WriteString("id", id);
-            w.WriteEndObject();
-        });
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, new SessionDeletedView("Session deleted", id), SessionsJsonContext.Default.SessionDeletedView);
     }
 
     private static SessionRecord Find(HttpContext context)
@@ -83,40 +79,12 @@ public static class SessionsEndpoints
             ?? throw new ApiErrorException(tombstoned ? SessionStore.Tombstoned(id) : SessionStore.NotFound(id));
     }
 
-    /// <summary>The Session object of rest.md §5.2 (scoped cookies also carry http_only and expires).</summary>
-    internal static void WriteSession(Utf8JsonWriter w, SessionRecord session)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", session.Id);
-        w.WriteString("created_at", Rfc3339.Format(session.CreatedAt));
-        w.WriteString("last_used", Rfc3339.Format(session.LastUsed));
-        WriteSnapshot(w, "cookies", session.Cookies);
-        w.WriteStartArray("scoped_cookies");
-        foreach (var c in session.Cookies)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", c.Name);
-            w.WriteString("value", c.Value);
-            w.WriteString("domain", c.Domain);
-            w.WriteString("path", c.Path);
-            w.WriteBoolean("secure", c.Secure);
-            w.WriteBoolean("host_only", c.HostOnly);
-            w.WriteBoolean("http_only", c.HttpOnly);
-            if (c.Expires == 0) w.WriteNull("expires");
-            else w.WriteString("expires", Rfc3339.Format(DateTimeOffset.FromUnixTimeSeconds(Math.Min(c.Expires, 253402300799))));
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    private static void WriteSnapshot(Utf8JsonWriter w, string? name, IReadOnlyList<StoredCookie> cookies)
-    {
-        if (name is null) w.WriteStartObject();
-        else w.WriteStartObject(name);
-        foreach (var (key, value) in CookieJar.Snapshot(cookies)) w.WriteString(key, value);
-        w.WriteEndObject();
-    }
+    /// <summary>The Session object of docs/api.md (Sessions) (scoped cookies also carry http_only and expires).</summary>
+    internal static void WriteSession(Utf8JsonWriter w, SessionRecord session) => JsonSerializer.Serialize(w, new SessionView(
+        session.Id, Rfc3339.Format(session.CreatedAt), Rfc3339.Format(session.LastUsed), CookieJar.Snapshot(session.Cookies),
+        [.. session.Cookies.Select(c => new ScopedCookieView(c.Name, c.Value, c.Domain, c.Path, c.Secure, c.HostOnly, c.HttpOnly,
+            c.Expires == 0 ? null : Rfc3339.Format(DateTimeOffset.FromUnixTimeSeconds(Math.Min(c.Expires, 253402300799)))))]),
+        SessionsJsonContext.Default.SessionView);
 
     /// <summary>The {id} route value (routing has decoded it; a %2F left encoded fails the id rule).</summary>
     private static string Id(HttpContext context)
@@ -128,6 +96,6 @@ public static class SessionsEndpoints
 
     private static SessionStore Store(HttpContext context) => context.RequestServices.GetRequiredService<SessionStore>();
 
-    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); SQLite failures into 500.</summary>
+    /// <summary>Turns an ApiErrorException into the contract's error body (docs/api.md D2); SQLite failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, StorageError, "HoodyCurl.Sessions");
 }

@@ -1,5 +1,5 @@
-// The /api/v1/curl/storage routes (contract rest.md §6.2–6.4, decisions D3, D14, D16). Handlers are
-// plain RequestDelegates writing JSON with Utf8JsonWriter: no reflection, nothing for the trimmer.
+// The /api/v1/curl/storage routes (docs/api.md: Storage; D3, D14, D16). Handlers are
+// plain RequestDelegates writing the source-generated shapes of StorageJson.cs: no reflection, nothing for the trimmer.
 //
 // The {path} arrives either with literal slashes (raw users) or as one %2F-encoded segment (the SDK's
 // encodeURIComponent). ASP.NET decodes everything but %2F, so a decoded route value cannot tell `%2F`
@@ -43,13 +43,8 @@ public static class StorageEndpoints
             var returned = 0;
             foreach (var item in items)
             {
-                w.WriteStartObject();
-                w.WriteString("path", item.Path);
-                w.WriteNumber("size", item.Size);
-                w.WriteString("created_at", Rfc3339.Format(item.CreatedAt));
-                w.WriteString("job_id", item.Id);
-                w.WriteString("url", item.Url);
-                w.WriteEndObject();
+                JsonSerializer.Serialize(w, new StoredFileView(item.Path, item.Size, Rfc3339.Format(item.CreatedAt), item.Id, item.Url),
+                    StorageJsonContext.Default.StoredFileView);
                 returned++;
                 await flush().ConfigureAwait(false);
             }
@@ -81,17 +76,8 @@ public static class StorageEndpoints
         var path = RequestPath(context);
         CheckPath(path);
         var file = Store(context).Delete(path) ?? throw new ApiErrorException(NotFound(path));
-        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("message", "File deleted");
-            w.WriteString("path", path);
-            w.WriteString("job_id", file.Id);
-            w.WriteStartArray("paths");
-            foreach (var p in file.Paths) w.WriteStringValue(p);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, new FileDeletedView("File deleted", path, file.Id, file.Paths),
+            StorageJsonContext.Default.FileDeletedView);
     }
 
     /// <summary>
@@ -121,6 +107,6 @@ public static class StorageEndpoints
 
     private static FileStore Store(HttpContext context) => context.RequestServices.GetRequiredService<FileStore>();
 
-    /// <summary>Turns an ApiErrorException into the contract's error body (decisions D2); index failures into 500.</summary>
+    /// <summary>Turns an ApiErrorException into the contract's error body (docs/api.md D2); index failures into 500.</summary>
     private static RequestDelegate Guard(Func<HttpContext, Task> handler) => EndpointGuard.Wrap(handler, IndexError, "HoodyCurl.Storage");
 }
