@@ -59,7 +59,7 @@ public interface ICacheWriter : IAsyncDisposable
     ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
     /// <summary>Makes the entry visible (fsync, rename, index line). <paramref name="pinIp"/> is the address libcurl connected to;
     /// when it is not in <paramref name="currentAddresses"/> (the key host's resolve-and-pin set now: a redirect to another
-    /// host, DNS that moved during the transfer) the entry could never be served (ops.md §5), so it is not stored
+    /// host, DNS that moved during the transfer) the entry could never be served (docs/api.md, Cache), so it is not stored
     /// (skip_response reason pin_mismatch) and false is returned.</summary>
     ValueTask<bool> CommitAsync(string? pinIp, Func<CancellationToken, ValueTask<IReadOnlyList<string>>> currentAddresses, CancellationToken cancellationToken);
 }

@@ -295,7 +295,7 @@ internal sealed partial class ResponseCache : IResponseCache, IDisposable
             if (!_active) return false;
             if (pinIp is not null)
             {
-                // The response-side DNS-rebind check (ops.md §5 "pin mismatch at store"): an entry is served only while its
+                // The response-side DNS-rebind check (docs/api.md, Cache: "pin mismatch at store"): an entry is served only while its
                 // address is in the host's current set, so one fetched from elsewhere is not stored at all.
                 var addresses = await currentAddresses(cancellationToken).ConfigureAwait(false);
                 if (!addresses.Any(a => SameAddress(a, pinIp)))

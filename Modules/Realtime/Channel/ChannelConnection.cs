@@ -428,7 +428,7 @@ internal sealed class ChannelConnection
                 await slot.ConfigureAwait(false);
                 slotHeld = true;
                 // Then one permit of the process-wide --max-concurrent-sync cap, shared with sync REST requests:
-                // while none is free the stream stays queued on its socket (channel.md §11, FIFO), within
+                // while none is free the stream stays queued on its socket (docs/api.md, Channel: FIFO), within
                 // stream_timeout_secs like any wait before response.start.
                 permit = await _services.SyncLimiter.EnterAsync(firstByte.Token).ConfigureAwait(false);
             }
@@ -449,6 +449,13 @@ internal sealed class ChannelConnection
             {
                 outcome = await DeliverAsync(stream, request, upstream).ConfigureAwait(false);
             }
+        }
+        catch (ApiErrorException) when (stream.ClientCancelled)
+        {
+            // The engine's own CANCELLED (the transfer ended by the cancel) can reach the body reader before the
+            // cancellation token does: the client asked for it, so it is `cancelled`, never an `error`.
+            outcome = "cancelled";
+            await TrySendAsync(ChannelFrames.Simple("cancelled", id)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

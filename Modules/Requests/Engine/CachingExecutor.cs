@@ -1,4 +1,4 @@
-// The response cache in front of the engine (ops.md §5; Modules/Cache). Every door calls IRequestExecutor, so
+// The response cache in front of the engine (docs/api.md, Cache; Modules/Cache). Every door calls IRequestExecutor, so
 // wrapping it here makes a hit answer REST, the bridge, jobs, schedules, links and the channel alike. The cache
 // is consulted where a transfer would start (lookup; collapsing of concurrent misses) and offered the response
 // where its head arrives (store decision; the body is teed to the store while it streams to the caller).
@@ -195,7 +195,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
     private static List<KeyValuePair<string, string>> Neutral(IReadOnlyList<HeaderEntry> headers) =>
         headers.Select(h => new KeyValuePair<string, string>(h.Name, h.Value)).ToList();
 
-    /// <summary>The request as the cache sees it; fields that carry per-caller state name the skip reason (ops.md §5).</summary>
+    /// <summary>The request as the cache sees it; fields that carry per-caller state name the skip reason (docs/api.md, Cache).</summary>
     internal static CacheRequest ToCacheRequest(CurlRequest r, string method, string url)
     {
         var headers = new List<KeyValuePair<string, string>>();

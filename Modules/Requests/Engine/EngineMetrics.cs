@@ -1,4 +1,4 @@
-// The engine's Prometheus families: the hoody_curl_pool_* names of contract ops.md §3.1, request
+// The engine's Prometheus families: the hoody_curl_pool_* names of docs/metrics.md, request
 // outcomes by door (never by URL), and SSRF denials by rule.
 using HoodyCurl.Kernel.Metrics;
 

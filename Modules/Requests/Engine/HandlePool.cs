@@ -2,7 +2,7 @@
 // are reset (curl_easy_reset) when they come back, so no request-level state (auth, cookies,
 // headers) survives into the next user. Connections themselves live in the loop's multi handle and
 // the shared DNS/TLS cache; the pool saves handle set-up and keeps the per-origin/global caps of
-// contract ops.md §4 with approximate LRU eviction. The caps apply to handles idle for longer than
+// docs/design.md (Handles and connections) with approximate LRU eviction. The caps apply to handles idle for longer than
 // IdleGraceMs: under load more handles than the cap come back and are taken again within microseconds,
 // and evicting them at once made 64% of takes at 32 concurrent callers miss (a fresh handle, its buffers
 // allocated and freed again: issue 13). Trim, run by the loop at least once a second, enforces the caps.

@@ -91,7 +91,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
         var poolKey = $"{upstream}|{request.Insecure == true}|{request.CertType}";
         var maxAttempts = options.UploadBody is null ? 1 + (request.RetryCount ?? 0) : 1; // a streamed body cannot be replayed
 
-        // Sessions (decisions D13): the jar is leased from before the first attempt until the transfer has
+        // Sessions (docs/api.md, D13): the jar is leased from before the first attempt until the transfer has
         // ended and its cookies are stored, so concurrent requests on one session are serialised and none
         // loses another's cookies. The completion below takes the lease over; every other way out of this
         // method (no head, retries exhausted, cancel) releases it. A failed transfer stores nothing.

@@ -3,7 +3,7 @@ using HoodyCurl.Requests.Security;
 
 namespace HoodyCurl.Requests.Engine;
 
-/// <summary>The 403 SSRF_BLOCKED error of decisions D5/D11, naming the address and the rule.</summary>
+/// <summary>The 403 SSRF_BLOCKED error (docs/api.md, D5/D11 and Security), naming the address and the rule.</summary>
 internal static class SsrfError
 {
     public static ApiError Blocked(SsrfVerdict verdict) =>

@@ -456,7 +456,7 @@ internal sealed class Transfer
     public bool Promoted { get; private set; }
 
     /// <summary>
-    /// On the loop thread, when the sync passthrough takes over a text/event-stream (events.md §4): a
+    /// On the loop thread, when the sync passthrough takes over a text/event-stream (docs/api.md, Events): a
     /// request without its own `timeout` loses the sync default transfer timeout (the stream is capped by
     /// --sse-max-duration-secs instead); libcurl reads CURLOPT_TIMEOUT_MS on every timeout check.
     /// </summary>

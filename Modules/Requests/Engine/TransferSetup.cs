@@ -41,7 +41,7 @@ internal static unsafe class TransferSetup
         LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETFUNCTION, Callbacks.OpenSocket);
         LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETDATA, t.UserData);
 
-        // Timeouts (decisions D6): seconds in the API, milliseconds to libcurl.
+        // Timeouts (docs/api.md, D6): seconds in the API, milliseconds to libcurl.
         var timeout = r.Timeout ?? (t.Options.IsAsync ? options.DefaultAsyncTimeoutSecs : options.DefaultTimeoutSecs);
         LibCurl.SetLong(easy, CurlOpt.TIMEOUT_MS, Math.Min(timeout, options.Limits.MaxTimeoutSecs) * 1000L);
         if (r.ConnectTimeout is { } connect) LibCurl.SetLong(easy, CurlOpt.CONNECTTIMEOUT_MS, connect * 1000L);
