@@ -38,8 +38,9 @@ internal sealed class ShutdownSignals : IDisposable
         switch (count)
         {
             case 1:
-                Log.Stopping(_log, context.Signal.ToString(), requests, jobs, _timeoutSecs);
+                // Stopping first: once the line is out, /health already says ready=false (the probe answers 503).
                 _lifetime.StopApplication();
+                Log.Stopping(_log, context.Signal.ToString(), requests, jobs, _timeoutSecs);
                 break;
             case 2:
                 Log.StillDraining(_log, requests, jobs);
