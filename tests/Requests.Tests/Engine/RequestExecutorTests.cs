@@ -20,48 +20,6 @@ namespace HoodyCurl.Requests.Tests.Engine;
 
 public class RequestExecutorTests
 {
-    /// <summary>The executor as the host builds it, from flags, in its own storage folder.</summary>
-    private sealed class Engine : IAsyncDisposable
-    {
-        private readonly ServiceProvider _services;
-        private readonly string _dir;
-
-        private Engine(ServiceProvider services, string dir)
-        {
-            _services = services;
-            _dir = dir;
-            Executor = services.GetRequiredService<RequestExecutor>();
-            Metrics = services.GetRequiredService<MetricsRegistry>();
-        }
-
-        public RequestExecutor Executor { get; }
-        public MetricsRegistry Metrics { get; }
-
-        public static Engine Start(params string[] extraFlags)
-        {
-            var dir = Path.Combine(Path.GetTempPath(), "hc-executor-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(dir);
-            var command = new RootCommand();
-            HostSettings.AddFlags(command);
-            IModule[] modules = [new SessionsModule(), new RequestsModule()];
-            foreach (var module in modules) module.AddFlags(command);
-            var flags = command.Parse(["--storage-dir", dir, "--allow-cidr", "127.0.0.1/32", "--transfer-threads", "1", .. extraFlags]);
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.AddSingleton(new MetricsRegistry());
-            services.AddSingleton(new Database(dir));
-            foreach (var module in modules) module.AddServices(services, flags);
-            return new Engine(services.BuildServiceProvider(), dir);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _services.DisposeAsync();
-            Database.ClearPools();
-            try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-        }
-    }
-
     private static ExecutionOptions Sync(Action<int>? onAttempt = null) => new() { RequestId = Guid.NewGuid().ToString(), OnAttempt = onAttempt };
 
     private static async Task<byte[]> ReadAllAsync(PipeReader reader)
@@ -81,7 +39,7 @@ public class RequestExecutorTests
     public async Task Request_fields_reach_the_wire_as_libcurl_options()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         var request = new CurlRequest
         {
             Url = upstream.Url("/anything/x?q=1"),
@@ -115,7 +73,7 @@ public class RequestExecutorTests
     public async Task Defaults_apply_when_the_request_gives_none()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         await using var response = await engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/anything"), Data = "a=b" }, Sync(), CancellationToken.None);
         using var echo = JsonDocument.Parse(await ReadAllAsync(response.Body));
         // A body without a method is a POST; the user agent is the sidecar's own.
@@ -127,7 +85,7 @@ public class RequestExecutorTests
     [Test]
     public async Task A_denied_address_is_403_ssrf_blocked_and_counted()
     {
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         var error = await Refused(() => engine.Executor.SendAsync(new CurlRequest { Url = "http://10.1.2.3/" }, Sync(), CancellationToken.None));
         await Assert.That(error.Status).IsEqualTo(403);
         await Assert.That(error.Code).IsEqualTo(ErrorCodes.SsrfBlocked);
@@ -139,7 +97,7 @@ public class RequestExecutorTests
     public async Task A_framing_header_from_any_door_is_400_before_a_transfer()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         var request = new CurlRequest { Url = upstream.Url("/anything"), Headers = [new HeaderEntry("Content-Length", "5")] };
         var error = await Refused(() => engine.Executor.SendAsync(request, Sync(), CancellationToken.None));
         await Assert.That(error.Status).IsEqualTo(400);
@@ -150,7 +108,7 @@ public class RequestExecutorTests
     [Test]
     public async Task A_refused_connection_is_502_after_every_retry()
     {
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         var port = FreePort();
         var attempts = new List<int>();
         var request = new CurlRequest { Url = $"http://127.0.0.1:{port}/", RetryCount = 2, RetryDelay = 0 };
@@ -165,7 +123,7 @@ public class RequestExecutorTests
     public async Task A_transfer_over_its_timeout_is_504_upstream_timeout()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         var request = new CurlRequest { Url = upstream.Url("/delay/5000"), Timeout = 1 };
         var error = await Refused(() => engine.Executor.SendAsync(request, Sync(), CancellationToken.None));
         await Assert.That(error.Status).IsEqualTo(504);
@@ -176,7 +134,7 @@ public class RequestExecutorTests
     public async Task A_body_over_max_filesize_is_502_response_too_large()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         var request = new CurlRequest { Url = upstream.Url("/bytes/100000"), MaxFilesize = 1000 };
         ApiError? error;
         try
@@ -198,7 +156,7 @@ public class RequestExecutorTests
     public async Task Cancelling_before_the_head_ends_the_call()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        await using var engine = Engine.Start();
+        await using var engine = EngineHarness.Start();
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var request = new CurlRequest { Url = upstream.Url("/delay/10000") };
         var started = System.Diagnostics.Stopwatch.StartNew();
