@@ -37,9 +37,9 @@ internal readonly partial record struct FileIdentity(ulong Device, ulong Inode, 
     private static unsafe FileIdentity Read(byte* s) => new(
         *(ulong*)(s + 0), *(ulong*)(s + 8), *(long*)(s + 48), *(long*)(s + 88), *(long*)(s + 96), *(long*)(s + 104), *(long*)(s + 112));
 
-    [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "fstat", SetLastError = true)]
     private static unsafe partial int Fstat(int fd, byte* buffer);
 
-    [LibraryImport("libc", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int Stat(string path, byte* buffer);
 }

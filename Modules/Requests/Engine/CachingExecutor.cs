@@ -133,16 +133,8 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
 
     private const int MemoSize = 4096;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CanonicalUrl> _admitted = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DoorMetrics> _doors = new(StringComparer.Ordinal);
     /// <summary>A stored head converted to the engine's header type once per stored head (the cache keeps its list).</summary>
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<KeyValuePair<string, string>>, List<HeaderEntry>> _heads = new();
-
-    /// <summary>The door's ok series, resolved once (label lookups are not free on a hit's budget).</summary>
-    private sealed class DoorMetrics(EngineMetrics metrics, string door)
-    {
-        public readonly Kernel.Metrics.Counter.Child Ok = metrics.Requests.WithLabels(door, "ok");
-        public readonly Kernel.Metrics.Histogram.Child OkDuration = metrics.Duration.WithLabels(door, "ok");
-    }
 
     /// <summary>
     /// A hit (or an allowed stale entry) answers like a relayed request: the caller's max_filesize refuses a larger
@@ -168,17 +160,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
     private void Record(ExecutionOptions execution, ApiError? error, int status, long bytes, long started, CanonicalUrl canonical)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
-        if (error is null)
-        {
-            var door = _doors.GetOrAdd(execution.Door, static (d, m) => new DoorMetrics(m, d), metrics);
-            door.Ok.Inc();
-            door.OkDuration.Observe(elapsed.TotalSeconds);
-        }
-        else
-        {
-            metrics.Requests.WithLabels(execution.Door, "too_large").Inc();
-            metrics.Duration.WithLabels(execution.Door, "too_large").Observe(elapsed.TotalSeconds);
-        }
+        metrics.RequestFinished(execution.Door, error is null ? "ok" : "too_large", elapsed);
         if (logger.IsEnabled(LogLevel.Information))
         {
             Log.RequestFinished(logger, execution.RequestId, execution.Door, error is null ? "allowed" : "failed", error?.Code ?? "-",

@@ -31,6 +31,19 @@ internal sealed class EngineMetrics
     }
 
     public Counter BackPressurePauses { get; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Door, string Outcome), (Counter.Child Requests, Histogram.Child Duration)> _finished = new();
+
+    /// <summary>
+    /// Counts one finished request (relayed or served from the cache) in hoody_curl_requests_total and its duration
+    /// histogram. The (door, outcome) series are resolved once: prometheus-net's WithLabels builds a label sequence per call.
+    /// </summary>
+    public void RequestFinished(string door, string outcome, TimeSpan elapsed)
+    {
+        var series = _finished.GetOrAdd((door, outcome), static (k, m) => (m.Requests.WithLabels(k.Door, k.Outcome), m.Duration.WithLabels(k.Door, k.Outcome)), this);
+        series.Requests.Inc();
+        series.Duration.Observe(elapsed.TotalSeconds);
+    }
     public Counter ConnectionsOpened { get; }
 
     public Counter PoolTakes { get; }

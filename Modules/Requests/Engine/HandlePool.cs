@@ -81,9 +81,6 @@ internal sealed class HandlePool(int perOrigin, int globalCap, EngineMetrics met
         while (budget.Over(globalCap) && _lru.First is { } first && first.Value.Since <= cutoff) Evict(first.Value, "global");
     }
 
-    /// <summary>Idle handles held now (tests).</summary>
-    internal int IdleCount => _lru.Count;
-
     /// <summary>A transfer whose handle must not be pooled (cancelled, insecure, promoted).</summary>
     public void Bypass(nint easy, string reason)
     {

@@ -19,7 +19,6 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
     private readonly ILogger _logger;
     private readonly ISessionStore _sessions;
     private readonly nint _resolveList;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), (Kernel.Metrics.Counter.Child Requests, Kernel.Metrics.Histogram.Child Duration)> _recorded = new();
 
     public RequestExecutor(RequestsOptions options, SsrfGuard guard, EngineMetrics metrics, ILogger<RequestExecutor> logger, ISessionStore sessions)
     {
@@ -228,10 +227,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             _ => "upstream_error",
         };
         var elapsed = Stopwatch.GetElapsedTime(started);
-        // The (door, outcome) children are looked up once: prometheus-net's WithLabels builds a label sequence per call.
-        var children = _recorded.GetOrAdd((options.Door, outcome), static (k, m) => (m.Requests.WithLabels(k.Item1, k.Item2), m.Duration.WithLabels(k.Item1, k.Item2)), _metrics);
-        children.Requests.Inc();
-        children.Duration.Observe(elapsed.TotalSeconds);
+        _metrics.RequestFinished(options.Door, outcome, elapsed);
         if (_logger.IsEnabled(LogLevel.Information))
         {
             Log.RequestFinished(_logger, options.RequestId, options.Door, error is null ? "allowed" : outcome == "ssrf_denied" ? "denied" : "failed",
