@@ -130,7 +130,25 @@ run_tests() {
   done
   if [ "$failed" -gt 0 ]; then
     say "failures (details in $results/*/console.log):"
-    grep -h -E '^failed ' "$results"/*/console.log | head -40 >&2 || true
+    # Names and first message lines come from the TRX reports (the console output is coloured).
+    for trx in "$results"/*/*.trx; do
+      [ -f "$trx" ] || continue
+      python3 - "$trx" <<'PY' || grep -o 'testName="[^"]*"[^>]*outcome="\(Failed\|Error\|Timeout\)"' "$trx" | head -20 || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+root = ET.parse(sys.argv[1]).getroot()
+shown = 0
+for r in root.iter("{%s}UnitTestResult" % ns["t"]):
+    if r.get("outcome") in ("Passed", "NotExecuted") or shown >= 20:
+        continue
+    shown += 1
+    msg = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+    text = (msg.text or "").strip().splitlines() if msg is not None else []
+    print("FAILED %s (%s)" % (r.get("testName"), r.get("outcome")))
+    for line in text[:6]:
+        print("    " + line[:300])
+PY
+    done
   fi
   echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" = 0 ] && [ "$status" = 0 ]
