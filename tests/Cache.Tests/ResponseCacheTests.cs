@@ -347,14 +347,31 @@ public class ResponseCacheTests
             Random.Shared.NextBytes(body);
             await StoreAsync(cache, Get($"http://a.test/e{i}"), body);
         }
-        // Eviction runs on its own task: wait for it with a deadline, then check the real directory size.
+        // Eviction runs on its own task and may still be deleting files while we look: wait with a
+        // deadline until the real directory size is under the bound (files vanishing mid-walk count 0).
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (cache.Store!.TotalBytes > bound && DateTime.UtcNow < deadline) await Task.Delay(20);
-        var onDisk = Directory.GetFiles(root, "*", SearchOption.AllDirectories).Sum(p => new FileInfo(p).Length);
+        long onDisk;
+        while ((onDisk = SizeOnDisk(root)) > bound && DateTime.UtcNow < deadline) await Task.Delay(20);
         await Assert.That(onDisk).IsLessThanOrEqualTo(bound);
+        await Assert.That(cache.Store!.TotalBytes).IsLessThanOrEqualTo(bound);
         await Assert.That(cache.Store.EntryCount).IsGreaterThan(0);
         // The newest entry survived (least recently used ones went first).
         await Assert.That((await cache.LookupAsync(Get("http://a.test/e49"), Local, CancellationToken.None)).Outcome).IsEqualTo(CacheOutcome.Hit);
+    }
+
+    static long SizeOnDisk(string root)
+    {
+        long total = 0;
+        try
+        {
+            foreach (var p in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+            {
+                try { total += new FileInfo(p).Length; }
+                catch (FileNotFoundException) { }
+            }
+        }
+        catch (DirectoryNotFoundException) { return long.MaxValue; } // a folder vanished mid-walk: look again
+        return total;
     }
 
     [Test]
