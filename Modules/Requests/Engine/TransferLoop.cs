@@ -105,7 +105,9 @@ internal sealed unsafe class TransferLoop : IDisposable
         {
             while (true)
             {
-                Volatile.Write(ref _wakePending, 0);
+                // A full fence, not a plain store: the queue read in Drain must not move ahead of the reset,
+                // or a Post that saw the old flag (and skipped the eventfd) would go unseen until the next event.
+                Interlocked.Exchange(ref _wakePending, 0);
                 Drain();
                 if (_stopping)
                 {

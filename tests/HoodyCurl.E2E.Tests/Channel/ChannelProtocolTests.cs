@@ -204,7 +204,7 @@ public class ChannelProtocolTests
         await ch.SendAsync("{\"type\":\"request.cancel\",\"stream_id\":5}");
         var frames = await ch.WaitStreamAsync(5);
         await Assert.That(frames[^1].Json!.Value.GetRawText()).IsEqualTo("{\"type\":\"cancelled\",\"stream_id\":5}");
-        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(10));
+        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
         // A late cancel for a finished or unknown stream is ignored silently; the socket goes on.
         await ch.SendAsync("{\"type\":\"request.cancel\",\"stream_id\":5}");
         await ch.SendAsync("{\"type\":\"request.cancel\",\"stream_id\":999}");
@@ -222,8 +222,8 @@ public class ChannelProtocolTests
         await upstream.Trace(traceA).Started.WaitAsync(TimeSpan.FromSeconds(10));
         await upstream.Trace(traceB).Started.WaitAsync(TimeSpan.FromSeconds(10));
         await other.CloseAsync();
-        await upstream.Trace(traceA).Aborted.WaitAsync(TimeSpan.FromSeconds(10));
-        await upstream.Trace(traceB).Aborted.WaitAsync(TimeSpan.FromSeconds(10));
+        await upstream.Trace(traceA).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
+        await upstream.Trace(traceB).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
         // The outcome is counted when the stream's task ends, just after the upstream saw the abort: wait for it.
         var metrics = await sidecar.Client.GetStringAsync("/metrics");
         for (var deadline = DateTime.UtcNow.AddSeconds(10);

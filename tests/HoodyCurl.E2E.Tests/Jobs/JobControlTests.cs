@@ -83,7 +83,7 @@ public class JobControlTests
         await Assert.That(clock.ElapsedMilliseconds).IsLessThan(1000);
         await Assert.That(runningJob.Status()).IsEqualTo("cancelled");
         await Assert.That(runningJob.GetProperty("error").GetString()).IsEqualTo("Cancelled");
-        await upstream.Trace(runningTrace).Aborted.WaitAsync(TimeSpan.FromSeconds(5)); // the transfer really stopped
+        await upstream.Trace(runningTrace).Aborted.WaitAsync(TimeSpan.FromSeconds(30)); // the transfer really stopped
 
         // The pending one never ran: the worker is free and took nothing for it.
         await Task.Delay(300);

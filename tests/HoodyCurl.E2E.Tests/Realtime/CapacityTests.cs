@@ -41,7 +41,7 @@ public class CapacityTests
                 await Assert.That(body.GetProperty("error").GetString()).IsEqualTo("SSE_CAPACITY");
                 await Assert.That(body.GetProperty("code").GetString()).IsEqualTo("SSE_CAPACITY");
             }
-            await upstream.Trace(refusedTrace).Aborted.WaitAsync(TimeSpan.FromSeconds(20));
+            await upstream.Trace(refusedTrace).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
             // A fifth job subscriber: refused the same way.
             using (var refused = await sidecar.Client.GetAsync("/api/v1/curl/sse"))
             {

@@ -116,7 +116,7 @@ public class PassthroughTests
             var stream = await SseClient.OpenAsync(sidecar.BaseUrl + $"/curl?url={Api.Q(upstream.Url($"/sse?count=100000&interval_ms=10&trace={trace}"))}");
             await stream.WaitForAsync(f => f.Any(x => x.Event == "tick"));
             await stream.DisposeAsync();
-            await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(20));
+            await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
             var metrics = "";
             for (var i = 0; i < 200 && JobEventStreamTests.MetricValue(metrics, "hoody_curl_sse_promoted_total{outcome=\"cancelled\"}") is not 1; i++)
             {
@@ -152,7 +152,7 @@ public class PassthroughTests
         await Assert.That(errors.Count).IsEqualTo(1);
         await Assert.That(errors[0].Json.Str("error_type")).IsEqualTo("sse_max_duration");
         await Assert.That(stream.Frames[^1].Event).IsEqualTo("error");
-        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(20));
+        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
         await Assert.That(errors[0].Json.Str("message")).Contains("--sse-max-duration-secs");
         await Assert.That(stream.Events("tick").Count).IsGreaterThan(5);
     }

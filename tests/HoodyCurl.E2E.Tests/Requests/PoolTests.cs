@@ -70,7 +70,7 @@ public partial class PoolTests
             await cts.CancelAsync();
             try { await pending; } catch (OperationCanceledException) { }
         }
-        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(10));
+        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
         var m = await Metrics(sidecar);
         await Assert.That(m["hoody_curl_pool_bypasses_total{reason=\"non_default_security\"}"]).IsEqualTo(1);
         await Assert.That(m["hoody_curl_pool_bypasses_total{reason=\"cancellation\"}"]).IsEqualTo(1);
