@@ -1,6 +1,7 @@
 // Issue 16 item 7: after load, memory was not given back (458 MiB RSS one minute after a soak, 32 MiB at
 // start). Once the load ends, the sidecar must come back within twice its start-up idle RSS.
 using HoodyCurl.E2E.Tests.Harness;
+using HoodyCurl.TestUpstream;
 
 namespace HoodyCurl.E2E.Tests.Hardening;
 
@@ -42,6 +43,44 @@ public class MemoryReturnTests
         while ((now = RssKib(sidecar.Pid)) > 2 * idle && clock.Elapsed < TimeSpan.FromSeconds(60))
             await Task.Delay(500);
         await Assert.That(now).IsLessThanOrEqualTo(2 * idle).Because($"idle {idle} KiB, peak {peak} KiB, after {clock.Elapsed.TotalSeconds:0} s {now} KiB");
+    }
+
+    [Test]
+    public async Task Once_quiet_after_start_the_code_only_start_up_ran_is_no_longer_resident_and_requests_still_work()
+    {
+        // Issue 13: start-up touches nearly all of the executable's code (host build, DI, routing); the first quiet
+        // half second after start drops its clean pages (they stay in the page cache and fault back in on use).
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        var exe = File.ResolveLinkTarget($"/proc/{sidecar.Pid}/exe", returnFinalTarget: true)!.FullName;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (long Size, long Rss) code;
+        while ((code = CodeMapping(sidecar.Pid, exe)).Rss * 2 > code.Size && clock.Elapsed < TimeSpan.FromSeconds(20))
+            await Task.Delay(100);
+        await Assert.That(code.Size).IsGreaterThan(0);
+        await Assert.That(code.Rss * 2).IsLessThanOrEqualTo(code.Size).Because($"code mapping {code.Size} KiB, resident {code.Rss} KiB");
+
+        // The released code runs again from the page cache: the relay answers byte-exact.
+        using var response = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url("/bytes/70000"))}&response=transparent");
+        await Assert.That((int)response.StatusCode).IsEqualTo(200);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        await Assert.That(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))).IsEqualTo(Payload.Sha256Hex(70000, Payload.DefaultSeed));
+    }
+
+    /// <summary>Size and resident size (KiB) of the executable's code (r-xp) mappings.</summary>
+    private static (long Size, long Rss) CodeMapping(int pid, string exe)
+    {
+        long size = 0, rss = 0;
+        var inCode = false;
+        foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
+        {
+            var parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length >= 5 && parts[0].Contains('-') && !parts[0].EndsWith(':'))
+                inCode = parts.Length == 6 && parts[1] == "r-xp" && parts[5].Trim() == exe;
+            else if (inCode && parts.Length >= 2 && parts[0] == "Size:") size += long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            else if (inCode && parts.Length >= 2 && parts[0] == "Rss:") rss += long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return (size, rss);
     }
 
     private static long RssKib(int pid) =>
