@@ -145,7 +145,7 @@ for r in root.iter("{%s}UnitTestResult" % ns["t"]):
     msg = r.find("t:Output/t:ErrorInfo/t:Message", ns)
     text = (msg.text or "").strip().splitlines() if msg is not None else []
     print("FAILED %s (%s)" % (r.get("testName"), r.get("outcome")))
-    for line in text[:6]:
+    for line in text[:40]:
         print("    " + line[:300])
 PY
     done

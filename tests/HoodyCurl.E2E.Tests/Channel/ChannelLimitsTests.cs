@@ -22,7 +22,7 @@ public class ChannelLimitsTests
         var error = frames[^1].Json!.Value;
         await Assert.That(error.GetProperty("type").GetString()).IsEqualTo("error");
         await Assert.That(error.GetProperty("error_type").GetString()).IsEqualTo("timeout");
-        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(30)); // the transfer was aborted
+        await AbortDiagnostics.WaitAbortedAsync(upstream, trace, sidecar); // the transfer was aborted
         await Assert.That((await ch.WaitStreamAsync(2))[^1].Type).IsEqualTo("response.end");
     }
 
@@ -183,7 +183,7 @@ public class ChannelLimitsTests
         await Assert.That(frames[^1].Type).IsEqualTo("error");
         await Assert.That(frames[^1].Json!.Value.GetProperty("error_type").GetString()).IsEqualTo("sse_max_duration");
         await Assert.That(frames.Count(f => f.Type == "response.sse_event")).IsGreaterThan(0);
-        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
+        await AbortDiagnostics.WaitAbortedAsync(upstream, trace, sidecar);
     }
 
     [Test]

@@ -204,7 +204,7 @@ public class ChannelProtocolTests
         await ch.SendAsync("{\"type\":\"request.cancel\",\"stream_id\":5}");
         var frames = await ch.WaitStreamAsync(5);
         await Assert.That(frames[^1].Json!.Value.GetRawText()).IsEqualTo("{\"type\":\"cancelled\",\"stream_id\":5}");
-        await upstream.Trace(trace).Aborted.WaitAsync(TimeSpan.FromSeconds(30));
+        await AbortDiagnostics.WaitAbortedAsync(upstream, trace, sidecar);
         // A late cancel for a finished or unknown stream is ignored silently; the socket goes on.
         await ch.SendAsync("{\"type\":\"request.cancel\",\"stream_id\":5}");
         await ch.SendAsync("{\"type\":\"request.cancel\",\"stream_id\":999}");
