@@ -1,8 +1,9 @@
-// Waits for the test upstream to see a request aborted. In about one full E2E run in five on a 2-core machine, one
-// channel test (a request.cancel, or sse_max_duration on the channel) timed out here after 30 s while the sidecar
-// had already answered `cancelled`/`sse_max_duration`; it does not reproduce alone. On a timeout this collects
-// what is needed to tell a connection the sidecar kept open from an abort the upstream missed: the sockets
-// between the two (ss), the sidecar's engine and channel series, and the upstream trace's counters.
+// Waits for the test upstream to see a request aborted. On a timeout it reports what tells a connection the
+// sidecar kept open from an abort the upstream missed: the sockets between the two (ss), the sidecar's engine
+// and channel series, and the upstream trace's counters. That report found the cause of a flake in ~1 of 5
+// full E2E runs (a TIME-WAIT socket on the sidecar's side, the upstream handler ended, the trace's abort never
+// signalled: the test upstream's TraceMiddleware lost the abort when a failed write ended the handler before
+// Kestrel cancelled RequestAborted; fixed there).
 using System.Diagnostics;
 using HoodyCurl.TestUpstream;
 
