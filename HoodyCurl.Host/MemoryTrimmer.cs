@@ -106,12 +106,18 @@ internal sealed partial class MemoryTrimmer : BackgroundService
     {
         string exe;
         try { exe = File.ResolveLinkTarget("/proc/self/exe", returnFinalTarget: true)?.FullName ?? ""; }
-        catch (IOException) { return 0; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
         if (exe.Length == 0) return 0;
         long released = 0;
         nint start = 0, end = 0;
         var candidate = false;
-        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        IEnumerable<string> lines;
+        try { lines = File.ReadLines("/proc/self/smaps").ToList(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0; // /proc restricted (hardened container): nothing released, and the trimmer (and host) go on
+        }
+        foreach (var line in lines)
         {
             if (TryParseMapping(line, out var s, out var e, out var perms, out var path))
             {
