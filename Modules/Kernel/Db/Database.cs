@@ -106,10 +106,10 @@ public sealed class Database
             using var connection = Open();
             // A migration's commit is not synced on its own (synchronous=NORMAL: WAL commits stay atomic and
             // ordered, only their durability waits for the next FULL commit or checkpoint). A migration lost to a
-            // power cut is lost with its schema_migrations row and simply runs again at the next start. Start-up
-            // ran ~8 fdatasyncs here, ~0.6-1.5 ms each on this VM's disk: 60 -> 71 ms of the 90 ms to the first 200
-            // under strace (bench/RESULTS.md, issue 13 fourth session). The pooled connection gets FULL back below
-            // and from Open() on every reuse.
+            // power cut is lost with its schema_migrations row and simply runs again at the next start. A fresh
+            // storage dir ran 8 fdatasyncs here, 0.3-0.9 ms each on this VM's disk (strace -T); without them the port
+            // is served ~11 ms sooner under strace (bench/RESULTS.md, issue 13 fourth session). The pooled connection
+            // gets FULL back below and from Open() on every reuse.
             SetSynchronous(connection, "NORMAL");
             try
             {
