@@ -104,15 +104,14 @@ internal sealed partial class MemoryTrimmer : BackgroundService
     /// </summary>
     internal static long ReleaseImagePages()
     {
-        string exe;
-        try { exe = File.ResolveLinkTarget("/proc/self/exe", returnFinalTarget: true)?.FullName ?? ""; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
-        if (exe.Length == 0) return 0;
+        // The runtime's own resolution of /proc/self/exe (the path smaps names the mapping by), read once per process.
+        var exe = Environment.ProcessPath;
+        if (string.IsNullOrEmpty(exe)) return 0;
         long released = 0;
         nint start = 0, end = 0;
         var candidate = false;
-        IEnumerable<string> lines;
-        try { lines = File.ReadLines("/proc/self/smaps").ToList(); }
+        string[] lines;
+        try { lines = File.ReadAllLines("/proc/self/smaps"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return 0; // /proc restricted (hardened container): nothing released, and the trimmer (and host) go on

@@ -109,24 +109,14 @@ public sealed class Database
             // power cut is lost with its schema_migrations row and simply runs again at the next start. A fresh
             // storage dir ran 8 fdatasyncs here, 0.3-0.9 ms each on this VM's disk (strace -T); without them the port
             // is served ~11 ms sooner under strace (bench/RESULTS.md, issue 13 fourth session). The pooled connection
-            // gets FULL back below and from Open() on every reuse.
-            SetSynchronous(connection, "NORMAL");
-            try
+            // gets FULL back from Open() on its next use.
+            using (var normal = connection.CreateCommand())
             {
-                MigrateOn(connection, module, migrations);
+                normal.CommandText = "PRAGMA synchronous=NORMAL";
+                normal.ExecuteNonQuery();
             }
-            finally
-            {
-                SetSynchronous(connection, "FULL");
-            }
+            MigrateOn(connection, module, migrations);
         }
-    }
-
-    private static void SetSynchronous(SqliteConnection connection, string level)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA synchronous=" + level;
-        command.ExecuteNonQuery();
     }
 
     private static void MigrateOn(SqliteConnection connection, string module, IReadOnlyList<string> migrations)
