@@ -79,6 +79,8 @@ internal sealed partial class MemoryTrimmer : BackgroundService
     {
         // Pooled SQLite connections each keep a page cache of up to 2 MiB; idle, they are only memory.
         HoodyCurl.Kernel.Db.Database.ClearPools();
+        // Free response-body blocks kept from the burst (up to 8 MiB): the collection below frees them.
+        HoodyCurl.Kernel.Memory.BlockMemoryPool.Bodies.Trim();
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (OperatingSystem.IsLinux())

@@ -87,6 +87,28 @@ public class HostTests
     }
 
     [Test]
+    public async Task Metrics_count_managed_allocation_and_collections()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        static double Sample(string text, string name)
+        {
+            var line = text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+            return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var before = await (await sidecar.Client.GetAsync("/metrics")).Content.ReadAsStringAsync();
+        for (var i = 0; i < 20; i++) await sidecar.Client.GetJsonAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url("/status/200"))}");
+        var after = await (await sidecar.Client.GetAsync("/metrics")).Content.ReadAsStringAsync();
+        // Twenty relayed requests and a scrape allocate: the total moves, and never backwards.
+        await Assert.That(Sample(after, "dotnet_gc_allocated_bytes_total")).IsGreaterThan(Sample(before, "dotnet_gc_allocated_bytes_total"));
+        foreach (var generation in new[] { "0", "1", "2" })
+        {
+            var name = $"dotnet_gc_collections_total{{generation=\"{generation}\"}}";
+            await Assert.That(Sample(after, name)).IsGreaterThanOrEqualTo(Sample(before, name));
+        }
+    }
+
+    [Test]
     public async Task Graceful_shutdown_drains_in_flight_requests()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();

@@ -95,6 +95,9 @@ public sealed class Counter
             _child.Inc(by);
         }
 
+        /// <summary>Raises the counter to <paramref name="total"/> when it is higher (a total sampled at scrape time).</summary>
+        public void IncTo(double total) => _child.IncTo(total);
+
         public long Value => (long)_child.Value;
     }
 

@@ -13,6 +13,9 @@ public static class ProcessMetrics
         var cpu = registry.Counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.");
         var threads = registry.Gauge("process_threads", "Number of OS threads in the process.");
         var heap = registry.Gauge("dotnet_gc_heap_bytes", "Bytes in the managed heap.");
+        var allocated = registry.Counter("dotnet_gc_allocated_bytes_total", "Bytes allocated on the managed heap since start.");
+        var collections = registry.Counter("dotnet_gc_collections_total", "Garbage collections since start, by generation.", "generation");
+        var generations = new[] { collections.WithLabels("0"), collections.WithLabels("1"), collections.WithLabels("2") };
         start.Set(startedAt.ToUnixTimeMilliseconds() / 1000.0);
         registry.BeforeScrape(() =>
         {
@@ -22,6 +25,8 @@ public static class ProcessMetrics
             cpu.IncTo(process.TotalProcessorTime.TotalSeconds);
             threads.Set(process.Threads.Count);
             heap.Set(GC.GetTotalMemory(false));
+            allocated.IncTo(GC.GetTotalAllocatedBytes(false));
+            for (var g = 0; g < generations.Length; g++) generations[g].IncTo(GC.CollectionCount(g));
         });
     }
 }

@@ -52,10 +52,10 @@ internal sealed class SyncRequestHandler(
             CurlRequest request;
             try
             {
-                if (context.Request.QueryString.Value is { } qs && qs.Length > options.Limits.MaxUrlLength * 4 + 65536)
+                var qs = context.Request.QueryString.Value;
+                if (qs is not null && qs.Length > options.Limits.MaxUrlLength * 4 + 65536)
                     throw new ApiErrorException(new ApiError(414, "URI_TOO_LONG", "the query string is too long"));
-                var pairs = context.Request.Query.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
-                request = GetBridgeQuery.Parse(pairs, options.Limits);
+                request = GetBridgeQuery.Parse(qs, options.Limits);
             }
             catch (ApiErrorException e)
             {

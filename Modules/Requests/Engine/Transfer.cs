@@ -47,6 +47,7 @@ internal sealed class Transfer
         Guard = guard;
         PoolKey = poolKey;
         Pipe = new Pipe(new PipeOptions(
+            pool: Kernel.Memory.BlockMemoryPool.Bodies,
             pauseWriterThreshold: PauseBytes, resumeWriterThreshold: ResumeBytes,
             minimumSegmentSize: 16 * 1024, readerScheduler: PipeScheduler.ThreadPool,
             writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
@@ -175,8 +176,35 @@ internal sealed class Transfer
         if (colon <= 0) return true;
         if (_headers.Count >= MaxResponseHeaderCount)
             return RefuseHead($"the upstream's response has more than {MaxResponseHeaderCount} header lines (--max-response-header-count)", Kernel.Errors.ErrorCodes.UpstreamHeadersTooLarge);
-        _headers.Add(new HeaderEntry(Latin1(text[..colon].Trim(" \t"u8)), Latin1(text[(colon + 1)..].Trim(" \t"u8))));
+        _headers.Add(new HeaderEntry(HeaderName(text[..colon].Trim(" \t"u8)), Latin1(text[(colon + 1)..].Trim(" \t"u8))));
         return true;
+    }
+
+    /// <summary>
+    /// Names most upstreams send, in the spellings they send them (title case from nginx, Apache, Go, Node; lower
+    /// case from HTTP/2-era servers): a name that matches one byte for byte shares its string instead of allocating
+    /// one per response (issue 13). Any other name is decoded as usual.
+    /// </summary>
+    private static readonly string[] KnownNames =
+    [
+        "Server", "Date", "Content-Type", "Content-Length", "Connection", "Last-Modified", "ETag", "Accept-Ranges",
+        "Cache-Control", "Expires", "Vary", "Content-Encoding", "Transfer-Encoding", "Keep-Alive", "Location",
+        "Set-Cookie", "Age", "Access-Control-Allow-Origin", "X-Powered-By", "X-Request-Id", "Strict-Transport-Security",
+        "server", "date", "content-type", "content-length", "connection", "last-modified", "etag", "accept-ranges",
+        "cache-control", "expires", "vary", "content-encoding", "transfer-encoding", "keep-alive", "location",
+        "set-cookie", "age", "access-control-allow-origin", "x-powered-by", "x-request-id", "strict-transport-security",
+    ];
+
+    internal static string HeaderName(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in KnownNames)
+        {
+            if (known.Length != name.Length) continue;
+            var i = 0;
+            while (i < name.Length && name[i] == known[i]) i++;
+            if (i == name.Length) return known;
+        }
+        return Latin1(name);
     }
 
     /// <summary>Header bytes as text, one char per byte (obs-text kept byte-exact for the relay).</summary>

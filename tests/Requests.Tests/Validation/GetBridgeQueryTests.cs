@@ -179,4 +179,55 @@ public class GetBridgeQueryTests
         var r = Parse(("proxy", "http://evil/"), ("cacert", "/etc/x"), ("utm_source", "x"), ("trace", "1"));
         await Assert.That(r).IsEqualTo(new CurlRequest { Url = Url }); // ignored: proxies append their own parameters
     }
+
+    // ---- the raw query string (what the endpoint parses) --------------------------------------------------------
+
+    [Test]
+    public async Task The_raw_query_string_decodes_like_the_pairs()
+    {
+        var r = GetBridgeQuery.Parse(
+            "?url=http%3A%2F%2Fexample.com%2Fx%3Fa%3D1%26b%3D2&response=transparent&method=POST&header=X-A%3A%201&header=X-B:+two+words" +
+            "&timeout=5&follow_redirects=false&data=a+b%26c%3Dd&user_agent=agent%2F1.0&unknown=ignored", RequestLimits.Default);
+        await Assert.That(r.Url).IsEqualTo("http://example.com/x?a=1&b=2");
+        await Assert.That(r.Response).IsEqualTo(ResponseMode.Transparent);
+        await Assert.That(r.Method).IsEqualTo("POST");
+        await Assert.That(r.Timeout).IsEqualTo(5);
+        await Assert.That(r.FollowRedirects).IsFalse();
+        await Assert.That(r.Data).IsEqualTo("a b&c=d");
+        await Assert.That(r.UserAgent).IsEqualTo("agent/1.0");
+        await Assert.That(r.Headers!.Select(h => $"{h.Name}={h.Value}")).IsEquivalentTo(new[] { "X-A=1", "X-B=two words" });
+    }
+
+    [Test]
+    public async Task The_raw_query_string_takes_the_last_repeat_and_names_case_sensitively()
+    {
+        var r = GetBridgeQuery.Parse("url=http://a.example/&timeout=3&URL=http://ignored.example/&url=http://b.example/&Timeout=9", RequestLimits.Default);
+        await Assert.That(r.Url).IsEqualTo("http://b.example/");
+        await Assert.That(r.Timeout).IsEqualTo(3);
+        var pairs = GetBridgeQuery.Parse([KeyValuePair.Create("url", (string?)"http://a.example/"), KeyValuePair.Create("url", (string?)"http://b.example/")], RequestLimits.Default);
+        await Assert.That(pairs.Url).IsEqualTo(r.Url);
+    }
+
+    [Test]
+    public async Task The_raw_query_string_refuses_like_the_pairs()
+    {
+        var error = await Refused(() => GetBridgeQuery.Parse("url=http%3A%2F%2Fexample.com%2F&timeout=abc", RequestLimits.Default));
+        await Assert.That(error.Message).Contains("'timeout'");
+        var missing = await Refused(() => GetBridgeQuery.Parse("?response=json", RequestLimits.Default));
+        await Assert.That(missing.Message).Contains("'url'");
+        await Refused(() => GetBridgeQuery.Parse((string?)null, RequestLimits.Default));
+        await Refused(() => GetBridgeQuery.Parse("", RequestLimits.Default));
+    }
+
+    [Test]
+    public async Task Data_base64_wins_over_json_and_data_in_the_raw_query_string()
+    {
+        var r = GetBridgeQuery.Parse("url=http://example.com/&data=plain&json=%7B%22a%22%3A1%7D&data_base64=aGk", RequestLimits.Default);
+        await Assert.That(r.DataBytes).IsEquivalentTo("hi"u8.ToArray());
+        await Assert.That(r.Json).IsNull();
+        await Assert.That(r.Data).IsNull();
+        var json = GetBridgeQuery.Parse("url=http://example.com/&data=plain&json=%7B%22a%22%3A1%7D", RequestLimits.Default);
+        await Assert.That(json.Json).IsEqualTo("{\"a\":1}");
+        await Assert.That(json.Data).IsNull();
+    }
 }
