@@ -13,6 +13,8 @@ namespace HoodyCurl.Requests.Engine;
 internal sealed class RequestExecutor : IRequestExecutor, IDisposable
 {
     private readonly TransferLoop[] _loops;
+    /// <summary>The transfer loops (tests look at their counters).</summary>
+    internal IReadOnlyList<TransferLoop> Loops => _loops;
     private readonly SsrfGuard _guard;
     private readonly RequestsOptions _options;
     private readonly EngineMetrics _metrics;

@@ -195,14 +195,24 @@ internal sealed class Transfer
         "set-cookie", "age", "access-control-allow-origin", "x-powered-by", "x-request-id", "strict-transport-security",
     ];
 
+    /// <summary>The known names by length, each with its bytes: a lookup compares one or two candidates.</summary>
+    private static readonly (byte[] Bytes, string Name)[][] KnownByLength = BuildKnownByLength();
+
+    private static (byte[] Bytes, string Name)[][] BuildKnownByLength()
+    {
+        var longest = KnownNames.Max(n => n.Length);
+        var table = new (byte[] Bytes, string Name)[longest + 1][];
+        for (var length = 0; length <= longest; length++)
+            table[length] = KnownNames.Where(n => n.Length == length).Select(n => (System.Text.Encoding.ASCII.GetBytes(n), n)).ToArray();
+        return table;
+    }
+
     internal static string HeaderName(ReadOnlySpan<byte> name)
     {
-        foreach (var known in KnownNames)
+        if (name.Length < KnownByLength.Length)
         {
-            if (known.Length != name.Length) continue;
-            var i = 0;
-            while (i < name.Length && name[i] == known[i]) i++;
-            if (i == name.Length) return known;
+            foreach (var (bytes, known) in KnownByLength[name.Length])
+                if (name.SequenceEqual(bytes)) return known;
         }
         return Latin1(name);
     }

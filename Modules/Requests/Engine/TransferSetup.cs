@@ -40,6 +40,8 @@ internal static unsafe class TransferSetup
         LibCurl.SetPtr(easy, CurlOpt.HEADERDATA, t.UserData);
         LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETFUNCTION, Callbacks.OpenSocket);
         LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETDATA, t.UserData);
+        LibCurl.SetPtr(easy, CurlOpt.CLOSESOCKETFUNCTION, TransferLoop.CloseSocketCallback);
+        LibCurl.SetPtr(easy, CurlOpt.CLOSESOCKETDATA, t.Loop.CallbackData);
 
         // Timeouts (docs/api.md, D6): seconds in the API, milliseconds to libcurl.
         var timeout = r.Timeout ?? (t.Options.IsAsync ? options.DefaultAsyncTimeoutSecs : options.DefaultTimeoutSecs);

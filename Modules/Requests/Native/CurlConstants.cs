@@ -46,6 +46,7 @@ internal static class CurlOpt
     public const int ACCEPT_ENCODING = 10102;
     public const int COOKIELIST = 10135;
     public const int OPENSOCKETDATA = 10164;
+    public const int CLOSESOCKETDATA = 10209;
     public const int COPYPOSTFIELDS = 10165;
     public const int USERNAME = 10173;
     public const int PASSWORD = 10174;
@@ -60,6 +61,7 @@ internal static class CurlOpt
     public const int READFUNCTION = 20012;           // CURLOPTTYPE_FUNCTIONPOINT + 12
     public const int HEADERFUNCTION = 20079;
     public const int OPENSOCKETFUNCTION = 20163;
+    public const int CLOSESOCKETFUNCTION = 20208;
     public const int XFERINFOFUNCTION = 20219;
     public const int PREREQFUNCTION = 20312;
     // curl_off_t options (CURLOPTTYPE_OFF_T = 30000)
