@@ -27,6 +27,12 @@ internal sealed partial class MemoryTrimmer : BackgroundService
     private const long StartQuietBytes = 256 * 1024;
     /// <summary>Allocation since the last trim that makes another trim worth it.</summary>
     private const long WorthTrimmingBytes = 64 * 1024 * 1024;
+    /// <summary>
+    /// Free pooled buffer bytes that make a trim worth it on their own: bodies relayed through the pools allocate
+    /// little on the managed heap, so a burst of large bodies left its blocks behind without reaching
+    /// <see cref="WorthTrimmingBytes"/>.
+    /// </summary>
+    private const long WorthTrimmingPooledBytes = 8 * 1024 * 1024;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -42,7 +48,7 @@ internal sealed partial class MemoryTrimmer : BackgroundService
                 var delta = now - last;
                 last = now;
                 sinceTrim += delta;
-                if (delta >= QuietBytes || sinceTrim < WorthTrimmingBytes) continue;
+                if (delta >= QuietBytes || (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes)) continue;
                 Trim();
                 sinceTrim = 0;
                 last = GC.GetTotalAllocatedBytes();
@@ -75,12 +81,15 @@ internal sealed partial class MemoryTrimmer : BackgroundService
         }
     }
 
+    private static long PooledFreeBytes() => HoodyCurl.Kernel.Memory.BlockMemoryPool.Bodies.FreeBytes + ServerMemoryPools.FreeBytes;
+
     internal static void Trim()
     {
         // Pooled SQLite connections each keep a page cache of up to 2 MiB; idle, they are only memory.
         HoodyCurl.Kernel.Db.Database.ClearPools();
         // Free response-body blocks kept from the burst (up to 8 MiB): the collection below frees them.
         HoodyCurl.Kernel.Memory.BlockMemoryPool.Bodies.Trim();
+        ServerMemoryPools.Trim(); // Kestrel's free blocks
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (OperatingSystem.IsLinux())

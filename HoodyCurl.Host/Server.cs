@@ -59,6 +59,7 @@ internal static class Server
 
         var metrics = new MetricsRegistry();
         ProcessMetrics.Register(metrics, startedAt);
+        ServerMemoryPools.RegisterMetrics(metrics);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(metrics);
         var start = new StartFacts(startedAt);
@@ -68,6 +69,7 @@ internal static class Server
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Sse.SseCapacity(sse, metrics));
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Memory.BufferBudget(maxBuffered, metrics));
         builder.Services.AddHostedService<MemoryTrimmer>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, ServerMemoryPools>();
         foreach (var module in modules) module.AddServices(builder.Services, flags);
 
         using var storageLock = StorageLock.Acquire(settings.StorageDir);

@@ -42,6 +42,9 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
     /// <summary>Free blocks held now.</summary>
     public int FreeCount => Volatile.Read(ref _freeCount);
 
+    /// <summary>Bytes in free blocks now.</summary>
+    public long FreeBytes => (long)Math.Max(0, FreeCount) * BlockSize;
+
     /// <summary>Blocks allocated since start (a rent that found no free block).</summary>
     public long Created => Interlocked.Read(ref _created);
 
@@ -55,7 +58,7 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
             return block;
         }
         Interlocked.Increment(ref _created);
-        return new Block(this, GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true));
+        return new Block(this, BlockSize);
     }
 
     private void Return(Block block)
@@ -76,11 +79,15 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
 
     protected override void Dispose(bool disposing) => Trim();
 
-    private sealed class Block(BlockMemoryPool pool, byte[] array) : IMemoryOwner<byte>
+    private sealed class Block(BlockMemoryPool pool, int size) : IMemoryOwner<byte>
     {
+        // On the pinned object heap, and marked so: a socket operation's Memory.Pin() then takes no GCHandle.
+        private readonly Memory<byte> _memory = System.Runtime.InteropServices.MemoryMarshal.CreateFromPinnedArray(
+            GC.AllocateUninitializedArray<byte>(size, pinned: true), 0, size);
+
         public bool Rented = true;
 
-        public Memory<byte> Memory => Rented ? array : throw new ObjectDisposedException(nameof(Block));
+        public Memory<byte> Memory => Rented ? _memory : throw new ObjectDisposedException(nameof(Block));
 
         public void Dispose()
         {
