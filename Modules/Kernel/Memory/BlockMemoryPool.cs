@@ -13,7 +13,7 @@ namespace HoodyCurl.Kernel.Memory;
 
 public sealed class BlockMemoryPool : MemoryPool<byte>
 {
-    /// <summary>The block size: libcurl's write callback hands over at most 16 KiB by default, a pipe segment holds one.</summary>
+    /// <summary>The block size of the body pipes: one pipe segment (a larger write callback spans several).</summary>
     public const int DefaultBlockSize = 16 * 1024;
     /// <summary>Free blocks kept by default (8 MiB of 16 KiB blocks, two per caller at 256 in flight); more are left to the GC.</summary>
     public const int DefaultMaxRetained = 512;

@@ -316,9 +316,6 @@ internal sealed unsafe class TransferLoop : IDisposable
     internal long SocketsClosed { get => Volatile.Read(ref _socketsClosed); private set => Volatile.Write(ref _socketsClosed, value); }
     private long _socketsClosed;
 
-    /// <summary>Sockets registered in epoll now, parked ones included (loop thread; read by tests).</summary>
-    internal int WatchedCount => _watched.Count;
-
     /// <summary>int timer_callback(CURLM *multi, long timeout_ms, void *userp): -1 deletes the timer.</summary>
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnTimer(nint multi, long timeoutMs, nint userData)
