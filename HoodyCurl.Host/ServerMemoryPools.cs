@@ -52,10 +52,17 @@ internal sealed class ServerMemoryPools : IMemoryPoolFactory<byte>
             bodiesFree.Set(bodies.FreeBytes);
             bodiesAllocated.IncTo((double)bodies.Created * bodies.BlockSize);
             serverFree.Set(FreeBytes);
-            long created;
-            lock (Pools) created = Pools.Sum(p => p.Created);
-            serverAllocated.IncTo((double)created * BlockSize);
+            serverAllocated.IncTo(AllocatedBytes);
         });
+    }
+
+    /// <summary>Bytes of the blocks the pools handed to Kestrel ever allocated.</summary>
+    private static long AllocatedBytes
+    {
+        get
+        {
+            lock (Pools) return Pools.Sum(p => p.Created) * BlockSize;
+        }
     }
 
     /// <summary>Bytes in the free blocks of the pools handed to Kestrel.</summary>

@@ -91,11 +91,7 @@ public class HostTests
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
         await using var sidecar = await Sidecar.StartAsync();
-        static double Sample(string text, string name)
-        {
-            var line = text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
-            return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-        }
+        static double Sample(string text, string name) => Realtime.JobEventStreamTests.MetricValue(text, name);
         var before = await (await sidecar.Client.GetAsync("/metrics")).Content.ReadAsStringAsync();
         for (var i = 0; i < 20; i++) await sidecar.Client.GetJsonAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url("/status/200"))}");
         var after = await (await sidecar.Client.GetAsync("/metrics")).Content.ReadAsStringAsync();

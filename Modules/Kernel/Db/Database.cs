@@ -115,52 +115,47 @@ public sealed class Database
                 normal.CommandText = "PRAGMA synchronous=NORMAL";
                 normal.ExecuteNonQuery();
             }
-            MigrateOn(connection, module, migrations);
-        }
-    }
-
-    private static void MigrateOn(SqliteConnection connection, string module, IReadOnlyList<string> migrations)
-    {
-        using (var create = connection.CreateCommand())
-        {
-            create.CommandText = """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    module     TEXT    NOT NULL,
-                    version    INTEGER NOT NULL,
-                    applied_at TEXT    NOT NULL,
-                    PRIMARY KEY (module, version)
-                ) WITHOUT ROWID;
-                """;
-            create.ExecuteNonQuery();
-        }
-        for (var i = 0; i < migrations.Count; i++)
-        {
-            var version = i + 1;
-            using var transaction = connection.BeginTransaction();
-            using (var check = connection.CreateCommand())
+            using (var create = connection.CreateCommand())
             {
-                check.Transaction = transaction;
-                check.CommandText = "SELECT 1 FROM schema_migrations WHERE module = $m AND version = $v";
-                check.Parameters.AddWithValue("$m", module);
-                check.Parameters.AddWithValue("$v", version);
-                if (check.ExecuteScalar() is not null) { transaction.Rollback(); continue; }
+                create.CommandText = """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        module     TEXT    NOT NULL,
+                        version    INTEGER NOT NULL,
+                        applied_at TEXT    NOT NULL,
+                        PRIMARY KEY (module, version)
+                    ) WITHOUT ROWID;
+                    """;
+                create.ExecuteNonQuery();
             }
-            using (var apply = connection.CreateCommand())
+            for (var i = 0; i < migrations.Count; i++)
             {
-                apply.Transaction = transaction;
-                apply.CommandText = migrations[i];
-                apply.ExecuteNonQuery();
+                var version = i + 1;
+                using var transaction = connection.BeginTransaction();
+                using (var check = connection.CreateCommand())
+                {
+                    check.Transaction = transaction;
+                    check.CommandText = "SELECT 1 FROM schema_migrations WHERE module = $m AND version = $v";
+                    check.Parameters.AddWithValue("$m", module);
+                    check.Parameters.AddWithValue("$v", version);
+                    if (check.ExecuteScalar() is not null) { transaction.Rollback(); continue; }
+                }
+                using (var apply = connection.CreateCommand())
+                {
+                    apply.Transaction = transaction;
+                    apply.CommandText = migrations[i];
+                    apply.ExecuteNonQuery();
+                }
+                using (var record = connection.CreateCommand())
+                {
+                    record.Transaction = transaction;
+                    record.CommandText = "INSERT INTO schema_migrations (module, version, applied_at) VALUES ($m, $v, $t)";
+                    record.Parameters.AddWithValue("$m", module);
+                    record.Parameters.AddWithValue("$v", version);
+                    record.Parameters.AddWithValue("$t", Time.Rfc3339.Format(DateTimeOffset.UtcNow));
+                    record.ExecuteNonQuery();
+                }
+                transaction.Commit();
             }
-            using (var record = connection.CreateCommand())
-            {
-                record.Transaction = transaction;
-                record.CommandText = "INSERT INTO schema_migrations (module, version, applied_at) VALUES ($m, $v, $t)";
-                record.Parameters.AddWithValue("$m", module);
-                record.Parameters.AddWithValue("$v", version);
-                record.Parameters.AddWithValue("$t", Time.Rfc3339.Format(DateTimeOffset.UtcNow));
-                record.ExecuteNonQuery();
-            }
-            transaction.Commit();
         }
     }
 

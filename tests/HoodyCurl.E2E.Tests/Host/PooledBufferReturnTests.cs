@@ -3,7 +3,6 @@
 // quiet the memory trimmer drops them and a compacting collection returns them (issue 13). Kestrel's default
 // pool kept its blocks for minutes, and a burst of large bodies allocates too little on the managed heap to
 // have triggered a trim on its own.
-using System.Globalization;
 using HoodyCurl.E2E.Tests.Harness;
 using HoodyCurl.TestUpstream;
 
@@ -11,12 +10,8 @@ namespace HoodyCurl.E2E.Tests.Host;
 
 public class PooledBufferReturnTests
 {
-    private static async Task<double> Sample(Sidecar sidecar, string name)
-    {
-        var text = await sidecar.Client.GetStringAsync("/metrics");
-        var line = text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
-        return double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
-    }
+    private static async Task<double> Sample(Sidecar sidecar, string name) =>
+        Realtime.JobEventStreamTests.MetricValue(await sidecar.Client.GetStringAsync("/metrics"), name);
 
     [Test]
     public async Task Kestrel_and_the_relay_take_their_buffers_from_the_pools_the_trimmer_empties()
