@@ -126,7 +126,7 @@ public class HostTests
         await using var upstream = await TestUpstreamServer.StartAsync();
         await using var sidecar = await Sidecar.StartAsync();
         await sidecar.Client.GetJsonAsync($"/api/v1/curl/request?bearer_token=SUPERSECRET&url={Api.Q(upstream.Url("/echo?token=QUERYSECRET"))}");
-        await Task.Delay(200);
+        await sidecar.StopAsync(); // the whole log, flushed: the process has exited and its output is drained
         var output = sidecar.Output;
         await Assert.That(output).Contains("door=bridge decision=allowed");
         await Assert.That(output).DoesNotContain("SUPERSECRET");

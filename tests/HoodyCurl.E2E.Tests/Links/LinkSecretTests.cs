@@ -65,7 +65,7 @@ public class LinkSecretTests
         await Assert.That(history.Count).IsEqualTo(1);
         await Assert.That(history[0].GetProperty("status").GetInt32()).IsEqualTo(200);
 
-        await Task.Delay(300); // let the last log lines through the console logger
+        await sidecar.StopAsync(); // the whole log, flushed: the process has exited and its output is drained
         var output = sidecar.Output;
         await Assert.That(output).Contains($"link {id} opened");
         foreach (var text in answers.Append(output))
@@ -74,7 +74,6 @@ public class LinkSecretTests
             await Assert.That(text).DoesNotContain(secret);
         }
         // The database holds the token's hash, never the token.
-        await sidecar.StopAsync();
         foreach (var file in Directory.GetFiles(sidecar.StorageDir, "hoody-curl.db*"))
             await Assert.That(Encoding.ASCII.GetString(await File.ReadAllBytesAsync(file))).DoesNotContain(token);
     }

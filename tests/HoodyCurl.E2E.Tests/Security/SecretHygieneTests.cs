@@ -80,9 +80,9 @@ public class SecretHygieneTests
             await client.GetJsonAsync($"/api/v1/curl/jobs/{jobId}?wait=done&timeout_ms=10000");
         }
 
-        await Task.Delay(300); // let the last log lines through the console logger
-        var output = sidecar.Output;
         var metrics = await client.GetStringAsync("/metrics");
+        await sidecar.StopAsync(); // the whole log, flushed: the process has exited and its output is drained
+        var output = sidecar.Output;
         await Assert.That(output).Contains("decision=denied");
         foreach (var secret in secrets)
         {

@@ -50,8 +50,8 @@ public class UpstreamProxyTests
             "--resolve", "allowed.test:80:93.184.216.34", "--resolve", "allowed2.test:80:93.184.216.35",
             "--resolve", "meta.test:80:169.254.169.254", "--resolve", "loop.test:80:127.0.0.1");
 
-        // Logged at start, without the credentials.
-        await Assert.That(sidecar.Output).Contains($"upstream proxy http://127.0.0.1:{canary.Port}");
+        // Logged at start, without the credentials (the console logger writes on its own thread: wait for the line).
+        await sidecar.WaitForLineAsync($"upstream proxy http://127.0.0.1:{canary.Port}", TimeSpan.FromSeconds(10));
         await Assert.That(sidecar.Output).DoesNotContain("pr0xy-s3cret");
 
         var (status, body) = await sidecar.Client.GetJsonAsync($"/api/v1/curl/request?timeout=5&url={Api.Q("http://allowed.test/hello")}");
