@@ -33,6 +33,12 @@ internal static class JsonEnvelope
     {
         var chunks = new List<byte[]>();
         long length = 0;
+        // A body that ends within HeldBytes stays in the transfer's pipe, unconsumed, and is written from there:
+        // no pooled 64 KiB chunk and no copy for the common small answer (the rent missed ArrayPool's per-core
+        // cache at 256 callers and allocated; issue 13). HeldBytes is far below the pipe's pause threshold, so
+        // holding it never stalls the transfer.
+        ReadOnlySequence<byte> held = default;
+        var holding = false;
         using var lease = budget.OpenLease();
         try
         {
@@ -48,6 +54,17 @@ internal static class JsonEnvelope
                         tooLarge = true;
                         upstream.Abort();
                         break;
+                    }
+                    if (chunks.Count == 0 && read.Buffer.Length <= HeldBytes)
+                    {
+                        if (read.IsCompleted)
+                        {
+                            held = read.Buffer; // consumed once written (below)
+                            holding = true;
+                            break;
+                        }
+                        upstream.Body.AdvanceTo(read.Buffer.Start, read.Buffer.End); // wait for more, consume nothing
+                        continue;
                     }
                     // Every chunk this read will rent is reserved from --max-buffered-bytes first: when the
                     // process-wide budget is spent the call is refused (503 QUEUE_FULL), not the process killed.
@@ -83,9 +100,9 @@ internal static class JsonEnvelope
             var result = await upstream.Completion.ConfigureAwait(false);
             if (result.Error is { } transferError) throw new ApiErrorException(transferError);
 
-            var body = new BodyChunks(chunks, length);
+            var body = holding ? new BodyParts(held) : new BodyParts(chunks, length);
             var isText = body.IsPrintableText();
-            var encoded = isText ? body.EscapedLength() : (length + 2) / 3 * 4;
+            var encoded = isText ? body.EscapedLength() : (body.Length + 2) / 3 * 4;
             if (encoded > limit) throw TooLarge(limit, isText ? "JSON-escaped body" : "base64 body");
 
             var response = context.Response;
@@ -96,28 +113,38 @@ internal static class JsonEnvelope
             await using var w = new Utf8JsonWriter(output, WriterOptions);
             WriteHead(w, upstream, result, requestId); // docs/api.md D10: a sync request's id is its envelope's job_id
             w.WritePropertyName("body");
-            var chunkIndex = 0;
-            foreach (var (chunk, count) in body.Parts())
+            var partIndex = 0;
+            var partCount = body.Count;
+            foreach (var part in body.Parts)
             {
-                var last = ++chunkIndex == chunks.Count;
-                if (isText) w.WriteStringValueSegment(chunk.AsSpan(0, count), last);
-                else w.WriteBase64StringSegment(chunk.AsSpan(0, count), last);
+                var last = ++partIndex == partCount;
+                if (isText) w.WriteStringValueSegment(part.Span, last);
+                else w.WriteBase64StringSegment(part.Span, last);
                 if (w.BytesPending >= ChunkBytes)
                 {
                     w.Flush();
                     await output.FlushAsync(context.RequestAborted).ConfigureAwait(false);
                 }
             }
-            if (chunks.Count == 0) w.WriteStringValue(""u8);
+            if (partCount == 0) w.WriteStringValue(""u8);
+            if (holding)
+            {
+                upstream.Body.AdvanceTo(held.End); // the writer copied the bytes
+                holding = false;
+            }
             WriteTail(w, upstream, result, !isText, null);
             w.Flush();
             await output.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
+            if (holding) upstream.Body.AdvanceTo(held.End);
             foreach (var chunk in chunks) ArrayPool<byte>.Shared.Return(chunk);
         }
     }
+
+    /// <summary>Bodies up to this size are written from the transfer's pipe without being copied out first.</summary>
+    internal const int HeldBytes = 64 * 1024;
 
     private static ApiErrorException TooLarge(long limit, string what) => new(new ApiError(502, ErrorCodes.ResponseTooLarge,
         $"the upstream {what} is larger than --max-response-buffer-bytes ({limit} bytes); use response=transparent, save or mode=async"));
@@ -137,27 +164,45 @@ internal static class JsonEnvelope
         }
     }
 
-    /// <summary>A body held in full chunks of <see cref="ChunkBytes"/> (the last one partly filled).</summary>
-    private readonly struct BodyChunks(List<byte[]> chunks, long length)
+    /// <summary>The body as a list of parts: full chunks of <see cref="ChunkBytes"/> (the last one partly filled), or the pipe's segments.</summary>
+    private readonly struct BodyParts
     {
-        public IEnumerable<(byte[] Chunk, int Count)> Parts()
+        public BodyParts(List<byte[]> chunks, long length)
         {
-            for (var i = 0; i < chunks.Count; i++)
-                yield return (chunks[i], (int)Math.Min(ChunkBytes, length - (long)i * ChunkBytes));
+            Parts = new List<ReadOnlyMemory<byte>>(chunks.Count);
+            for (var i = 0; i < chunks.Count; i++) Parts.Add(chunks[i].AsMemory(0, (int)Math.Min(ChunkBytes, length - (long)i * ChunkBytes)));
+            Length = length;
         }
+
+        public BodyParts(ReadOnlySequence<byte> held)
+        {
+            Parts = new List<ReadOnlyMemory<byte>>(held.IsSingleSegment ? 1 : 4);
+            foreach (var segment in held) if (!segment.IsEmpty) Parts.Add(segment);
+            Length = held.Length;
+        }
+
+        public List<ReadOnlyMemory<byte>> Parts { get; }
+        public int Count => Parts.Count;
+        public long Length { get; }
 
         public bool IsPrintableText()
         {
+            // One part (every small body): no decoder state to carry across parts.
+            if (Parts.Count == 1) return IsPrintable(Parts[0].Span) && System.Text.Unicode.Utf8.IsValid(Parts[0].Span);
             var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
             var chars = ArrayPool<char>.Shared.Rent(ChunkBytes + 4);
             try
             {
-                var index = 0;
-                foreach (var (chunk, count) in Parts())
+                for (var p = 0; p < Parts.Count; p++)
                 {
-                    var span = chunk.AsSpan(0, count);
+                    var span = Parts[p].Span; // never empty
                     if (!IsPrintable(span)) return false;
-                    decoder.GetChars(span, chars, flush: ++index == chunks.Count);
+                    // A pipe segment can be longer than a chunk: decoded in chunk-sized pieces.
+                    for (var at = 0; at < span.Length; at += ChunkBytes)
+                    {
+                        var piece = span.Slice(at, Math.Min(ChunkBytes, span.Length - at));
+                        decoder.GetChars(piece, chars, flush: p == Parts.Count - 1 && at + piece.Length == span.Length);
+                    }
                 }
                 return true;
             }
@@ -177,9 +222,9 @@ internal static class JsonEnvelope
         /// </summary>
         public long EscapedLength()
         {
-            var total = length;
-            foreach (var (chunk, count) in Parts())
-                foreach (var b in chunk.AsSpan(0, count))
+            var total = Length;
+            foreach (var part in Parts)
+                foreach (var b in part.Span)
                 {
                     if (b is (byte)'"' or (byte)'\\' or (byte)'\t' or (byte)'\n' or (byte)'\r') total++;
                     else if (b >= 0xF0) total += 8; // a 4-byte character is written as a \uXXXX\uXXXX surrogate pair
