@@ -47,11 +47,13 @@ catch (FlagException e)
 }
 catch (StartupException e)
 {
+    HoodyCurl.Requests.Engine.CurlRuntime.Settle();
     Console.Error.WriteLine($"hoody-curl: {e.Message}");
     return 1;
 }
 catch (Exception e)
 {
+    HoodyCurl.Requests.Engine.CurlRuntime.Settle();
     Console.Error.WriteLine($"hoody-curl: {e.GetType().Name}: {e.Message}");
     return 1;
 }

@@ -16,6 +16,23 @@ public static class CurlRuntime
     /// <summary>Starts loading and initialising libcurl in the background (idempotent).</summary>
     public static void Preload() => _ = Init.Value;
 
+    /// <summary>
+    /// Waits (at most 10 s) for a started background load to finish, whatever its outcome: a process must not exit
+    /// while another thread is inside dlopen or curl_global_init (issue 15: that raced the exit handlers and crashed).
+    /// </summary>
+    public static void Settle()
+    {
+        if (!Init.IsValueCreated) return;
+        try
+        {
+            Init.Value.Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (AggregateException)
+        {
+            // curl_global_init failed: reported where the engine starts, nothing to add on the way out.
+        }
+    }
+
     /// <summary>Blocks until libcurl is initialised; throws if curl_global_init failed.</summary>
     internal static void EnsureInitialized() => Init.Value.GetAwaiter().GetResult();
 

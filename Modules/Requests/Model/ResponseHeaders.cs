@@ -133,14 +133,18 @@ public static class ResponseHeaders
     /// <summary>Equal once both are lowered, as <see cref="Map"/> keys them (ASCII names: the direct path only sees those).</summary>
     private static bool SameName(string a, string b) => a.Equals(b, StringComparison.OrdinalIgnoreCase);
 
+    // Encoded once: as strings, each write checked and transcoded the two names again (0.5 µs per json answer; perf, issue 13).
+    private static readonly JsonEncodedText NameField = JsonEncodedText.Encode("name");
+    private static readonly JsonEncodedText ValueField = JsonEncodedText.Encode("value");
+
     public static void WriteRaw(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
     {
         w.WriteStartArray(propertyName);
         foreach (var h in headers)
         {
             w.WriteStartObject();
-            w.WriteString("name", h.Name);
-            w.WriteString("value", h.Value);
+            w.WriteString(NameField, h.Name);
+            w.WriteString(ValueField, h.Value);
             w.WriteEndObject();
         }
         w.WriteEndArray();
