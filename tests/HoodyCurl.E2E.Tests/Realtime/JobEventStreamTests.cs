@@ -73,11 +73,14 @@ public class JobEventStreamTests
         // One worker: a blocker runs first, so A and B are still pending when the filtered clients connect.
         await using var sidecar = await Sidecar.StartAsync("--max-concurrent-jobs", "1");
         await using var all = await WsClient.ConnectAsync(Ws(sidecar, "/ws"));
-        var blocker = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/delay/800"));
+        var blocker = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/delay/30000"));
         var a = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/delay/30000"), ",\"job_name\":\"to-cancel\"");
         var b = await JobsApi.SubmitAsync(sidecar.Client, upstream.Url("/bytes/10"));
         await using var ws = await WsClient.ConnectAsync(Ws(sidecar, $"/ws?job_id={a}"));
         await using var sse = await SseClient.OpenAsync(sidecar.BaseUrl + $"/sse?job_id={a}");
+        // The blocker ends only now that both filtered clients listen, so A's start cannot slip past them.
+        var (blockerCancel, _) = await sidecar.Client.PostJsonAsync($"/api/v1/curl/jobs/{blocker}/cancel", "{}");
+        await Assert.That(blockerCancel).IsEqualTo(200);
 
         await ws.WaitForAsync(m => m.Any(x => x.Str("type") == "jobstarted"));
         var (status, _) = await sidecar.Client.PostJsonAsync($"/api/v1/curl/jobs/{a}/cancel", "{}");

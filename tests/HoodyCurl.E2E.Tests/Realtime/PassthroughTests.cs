@@ -42,7 +42,14 @@ public class PassthroughTests
         await Assert.That(headers.Headers.TransferEncodingChunked).IsTrue();
         await Assert.That(headers.Content.Headers.ContentLength).IsNull();
 
-        var metrics = await sidecar.Client.GetStringAsync("/metrics");
+        // The counter and the open-streams gauge move just after the last byte went out: polled, bounded.
+        var metrics = "";
+        for (var i = 0; i < 200 && !(JobEventStreamTests.MetricValue(metrics, "hoody_curl_sse_promoted_total{outcome=\"end\"}") is 1
+                 && metrics.Contains("hoody_curl_sse_streams_open{kind=\"passthrough\"} 0", StringComparison.Ordinal)); i++)
+        {
+            if (i > 0) await Task.Delay(50);
+            metrics = await sidecar.Client.GetStringAsync("/metrics");
+        }
         await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_sse_promoted_total{outcome=\"end\"}")).IsEqualTo(1);
         await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_pool_bypasses_total{reason=\"promoted\"}")).IsEqualTo(1);
         await Assert.That(metrics).Contains("hoody_curl_sse_streams_open{kind=\"passthrough\"} 0");

@@ -22,12 +22,12 @@ public class ScheduleFiringTests
         var id = schedule.Str("schedule_id");
         await Assert.That(schedule.Str("id")).IsEqualTo(id);
         await Assert.That(schedule.Str("name")).IsEqualTo("tick");
-        await Task.Delay(5000);
-        var end = start.AddSeconds(5);
-
+        // Five firings, waited for with a deadline (a fixed sleep counted fewer on a stalled CI machine).
         var jobs = await SchedulesApi.JobsAsync(client, id);
-        var inWindow = jobs.Where(j => j.Time("created_at") >= start && j.Time("created_at") < end).ToList();
-        await Assert.That(inWindow.Count).IsBetween(4, 6);
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); jobs.Count < 5 && DateTime.UtcNow < deadline; jobs = await SchedulesApi.JobsAsync(client, id))
+            await Task.Delay(250);
+        var inWindow = jobs.Where(j => j.Time("created_at") >= start).ToList();
+        await Assert.That(inWindow.Count).IsGreaterThanOrEqualTo(5);
         foreach (var summary in jobs)
         {
             await Assert.That(summary.Str("schedule_id")).IsEqualTo(id);
@@ -41,7 +41,9 @@ public class ScheduleFiringTests
         // loaded machine), never a burst.
         var times = jobs.Select(j => j.Time("created_at")).Order().ToList();
         for (var i = 1; i < times.Count; i++)
-            await Assert.That((times[i] - times[i - 1]).TotalMilliseconds).IsBetween(300, 1700);
+            await Assert.That((times[i] - times[i - 1]).TotalMilliseconds).IsBetween(300, 2700);
+        // ...and on average one per second: a lost second here and there under load, not a slower rhythm.
+        await Assert.That((times[^1] - times[0]).TotalMilliseconds / (times.Count - 1)).IsLessThan(1500);
         await Assert.That(upstream.Trace(trace).Hits).IsGreaterThanOrEqualTo(jobs.Count);
 
         var (status, after) = await client.GetJsonAsync($"{SchedulesApi.Path}/{id}");

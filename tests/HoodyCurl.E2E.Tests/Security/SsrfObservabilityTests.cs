@@ -72,7 +72,7 @@ public class SsrfObservabilityTests
     private static async Task<string> DenialLine(Sidecar sidecar, HttpResponseMessage response)
     {
         var requestId = response.Headers.GetValues("X-Request-Id").Single();
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(15); // the console logger writes on its own thread
         while (true)
         {
             var line = sidecar.Output.Split('\n').FirstOrDefault(l => l.Contains(requestId, StringComparison.Ordinal) && l.Contains("denied by the SSRF guard", StringComparison.Ordinal));
