@@ -18,10 +18,10 @@ public class JobCrashTests
         string[] flags = requeue ? ["--max-concurrent-jobs", "4", "--requeue-interrupted"] : ["--max-concurrent-jobs", "4"];
         await using var sidecar = await Sidecar.StartAsync(flags);
         var client = sidecar.Client;
-        const int n = 1300; // 13 chunks of 100 bytes, 250 ms apart: ~3 s per job
+        const int n = 1300; // 13 chunks of 100 bytes, 400 ms apart: ~5 s per job, so the 4 seen running still run at the kill
         var ids = new List<string>();
         for (var i = 0; i < 20; i++)
-            ids.Add(await JobsApi.SubmitAsync(client, upstream.Url($"/slow/{n}?chunk=100&interval_ms=250&i={i}")));
+            ids.Add(await JobsApi.SubmitAsync(client, upstream.Url($"/slow/{n}?chunk=100&interval_ms=400&i={i}")));
 
         // Wait until 4 run and have written part of their bodies.
         string[] running = [];

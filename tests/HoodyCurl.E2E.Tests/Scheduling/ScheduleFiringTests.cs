@@ -65,27 +65,25 @@ public class ScheduleFiringTests
         await using var sidecar = await Sidecar.StartAsync();
         var client = sidecar.Client;
         var id = (await SchedulesApi.CreateAsync(client, "*/1 * * * * *", upstream.Url("/status/200"))).Str("schedule_id");
-        await SchedulesApi.EventuallyAsync(async () => (await SchedulesApi.JobsAsync(client, id)).Count >= 2, 5000, "two firings");
+        await SchedulesApi.EventuallyAsync(async () => (await SchedulesApi.JobsAsync(client, id)).Count >= 2, 15000, "two firings");
 
         var off = await SchedulesApi.SetEnabledAsync(client, id, false);
         await Assert.That(off.GetProperty("enabled").GetBoolean()).IsFalse();
         await Assert.That(off.GetProperty("next_run").ValueKind).IsEqualTo(System.Text.Json.JsonValueKind.Null);
-        await Task.Delay(300); // a firing already handed over at the moment of the toggle may still land
-        var countOff = (await SchedulesApi.JobsAsync(client, id)).Count;
+        var countOff = await SettledCountAsync(client, id); // a firing handed over at the moment of the toggle may still land
         await Task.Delay(2500);
         await Assert.That((await SchedulesApi.JobsAsync(client, id)).Count).IsEqualTo(countOff);
 
         var on = await SchedulesApi.SetEnabledAsync(client, id, true);
         await Assert.That(on.GetProperty("enabled").GetBoolean()).IsTrue();
         await Assert.That(on.Time("next_run")).IsGreaterThan(DateTimeOffset.UtcNow.AddSeconds(-1));
-        await SchedulesApi.EventuallyAsync(async () => (await SchedulesApi.JobsAsync(client, id)).Count >= countOff + 2, 5000, "resumed firings");
+        await SchedulesApi.EventuallyAsync(async () => (await SchedulesApi.JobsAsync(client, id)).Count >= countOff + 2, 15000, "resumed firings");
 
         var (deleted, body) = await SchedulesApi.DeleteAsync(client, id);
         await Assert.That(deleted).IsEqualTo(200);
         await Assert.That(body.Str("message")).IsEqualTo("Schedule deleted");
         await Assert.That(body.Str("id")).IsEqualTo(id);
-        await Task.Delay(300);
-        var countDeleted = (await SchedulesApi.JobsAsync(client, id)).Count;
+        var countDeleted = await SettledCountAsync(client, id);
         await Task.Delay(2500);
         await Assert.That((await SchedulesApi.JobsAsync(client, id)).Count).IsEqualTo(countDeleted); // jobs remain, no new ones
 
@@ -107,17 +105,46 @@ public class ScheduleFiringTests
         var skipper = (await SchedulesApi.CreateAsync(client, "*/1 * * * * *", upstream.Url("/delay/2500?s=skip"),
             extraFields: ",\"skip_if_running\":true")).Str("schedule_id");
         var overlapper = (await SchedulesApi.CreateAsync(client, "*/1 * * * * *", upstream.Url("/delay/2500?s=overlap"))).Str("schedule_id");
-        await Task.Delay(4500);
+        // Until the skipper has skipped twice and the overlapper fired three times (bounded; a fixed sleep counted
+        // fewer on a stalled CI machine).
+        await SchedulesApi.EventuallyAsync(async () =>
+        {
+            var (_, s) = await client.GetJsonAsync($"{SchedulesApi.Path}/{skipper}");
+            return s.GetProperty("skipped_count").GetInt64() >= 2 && (await SchedulesApi.JobsAsync(client, overlapper)).Count >= 3;
+        }, 20000, "two skips and three overlapping firings");
         await SchedulesApi.SetEnabledAsync(client, skipper, false);
         await SchedulesApi.SetEnabledAsync(client, overlapper, false);
 
         var overlapping = await SchedulesApi.JobsAsync(client, overlapper);
         var skipping = await SchedulesApi.JobsAsync(client, skipper);
-        await Assert.That(overlapping.Count).IsBetween(3, 6);   // one per second, running side by side
-        await Assert.That(skipping.Count).IsBetween(1, 2);      // the next firing waits for the job to end
+        await Assert.That(overlapping.Count).IsGreaterThanOrEqualTo(3); // one per second, running side by side
+        await Assert.That(skipping.Count).IsGreaterThanOrEqualTo(1);
+        await Assert.That(skipping.Count).IsLessThan(overlapping.Count);
+        // The next firing waits for the job to end: the skipper's jobs start at least a 2.5 s job apart.
+        var starts = skipping.Select(j => j.Time("created_at")).Order().ToList();
+        for (var i = 1; i < starts.Count; i++)
+            await Assert.That((starts[i] - starts[i - 1]).TotalMilliseconds).IsGreaterThan(2000);
         var (_, schedule) = await client.GetJsonAsync($"{SchedulesApi.Path}/{skipper}");
         await Assert.That(schedule.GetProperty("skipped_count").GetInt64()).IsGreaterThanOrEqualTo(2);
         await Assert.That(schedule.GetProperty("skip_if_running").GetBoolean()).IsTrue();
         await Assert.That(await client.GetStringAsync("/metrics")).DoesNotContain("hoody_curl_schedule_firings_total{result=\"skipped_running\"} 0");
+    }
+
+    /// <summary>
+    /// The schedule's job count once it stops moving: read until two reads 1.2 s apart agree (deadline 15 s). A
+    /// schedule that still fires every second never settles, so the deadline fails the test.
+    /// </summary>
+    private static async Task<int> SettledCountAsync(HttpClient client, string id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var last = (await SchedulesApi.JobsAsync(client, id)).Count;
+        while (true)
+        {
+            await Task.Delay(1200);
+            var now = (await SchedulesApi.JobsAsync(client, id)).Count;
+            if (now == last) return now;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"schedule {id} kept adding jobs ({last} -> {now})");
+            last = now;
+        }
     }
 }
