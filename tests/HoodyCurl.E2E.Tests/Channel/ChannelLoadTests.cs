@@ -62,9 +62,15 @@ public class ChannelLoadTests
         // Stop reading the socket: the sidecar does not buffer the body; the engine pauses the transfer.
         var rssBefore = sidecar.Memory().Rss;
         ch.Stall = new TaskCompletionSource();
-        await Task.Delay(3000);
+        // Until the engine pauses the transfer (the kernel's socket buffers fill first): polled, bounded.
+        var metrics = "";
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(250))
+        {
+            metrics = await sidecar.Client.GetStringAsync("/metrics");
+            if (JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_backpressure_pauses_total") > 0) break;
+        }
+        await Task.Delay(1000); // stalled a while longer: the memory must stay flat, not just start flat
         var rssStalled = sidecar.Memory().Rss;
-        var metrics = await sidecar.Client.GetStringAsync("/metrics");
         await Assert.That(JobEventStreamTests.MetricValue(metrics, "hoody_curl_channel_backpressure_pauses_total")).IsGreaterThan(0);
         await Assert.That(rssStalled - rssBefore).IsLessThan(64L * 1024 * 1024);
         // Another socket is not held up by the stalled one.
