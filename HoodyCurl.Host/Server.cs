@@ -139,6 +139,13 @@ internal static class Server
         }
         // The framework's formatters stay (registered above); its console provider is replaced by the batched writer.
         var formatter = settings.LogFormat == "json" ? ConsoleFormatterNames.Json : ConsoleFormatterNames.Simple;
+        // Only the formatter in use is built: AddConsole registers all three (simple, json, systemd), and building one
+        // binds its options from configuration with change tracking. Start -> first relayed 200: median of the paired
+        // differences over 20 interleaved fresh starts -0.95 ms (issue 13). An unknown type name removes nothing.
+        var unused = settings.LogFormat == "json" ? "SimpleConsoleFormatter" : "JsonConsoleFormatter";
+        var unusedFormatters = logging.Services.Where(d => d.ServiceType == typeof(ConsoleFormatter)
+            && (d.ImplementationType?.Name == "SystemdConsoleFormatter" || d.ImplementationType?.Name == unused)).ToList();
+        foreach (var d in unusedFormatters) logging.Services.Remove(d);
         logging.ClearProviders();
         logging.Services.AddSingleton<ILoggerProvider>(sp => new BatchedConsoleLoggerProvider(sp.GetServices<ConsoleFormatter>(), formatter));
         // --log-level governs every category. The framework's own chatter (one line per request, the
