@@ -130,11 +130,12 @@ public class CacheRobustnessTests
         {
             const int size = 300_000;
             var names = Enumerable.Range(0, 50).Select(i => CacheEnvironment.Unique("k9")).ToArray();
-            string Url(string n, int i) => upstream.Url($"/cacheable/{n}?cc=max-age=600&size={size}&delay_ms={i * 10}");
+            string Url(string n, int i) => upstream.Url($"/cacheable/{n}?cc=max-age=600&size={size}&delay_ms={i * 100}");
             await using (var victim = await Sidecar.StartInAsync(storage, CacheEnvironment.CacheFlags))
             {
                 var requests = names.Select((n, i) => victim.Client.PostAsync("/api/v1/curl/request", Api.Json($"{{\"url\":\"{Url(n, i)}\"}}"))).ToArray();
-                // Kill once 5 stores are committed while the later ones (held up to 490 ms upstream) are still going.
+                // Kill once 5 stores are committed while the later ones (held up to 4.9 s upstream, so a slow machine
+                // cannot finish them all before the kill) are still going.
                 var deadline = DateTime.UtcNow.AddSeconds(20);
                 while (DateTime.UtcNow < deadline)
                 {

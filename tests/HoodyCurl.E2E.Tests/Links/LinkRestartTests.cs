@@ -27,6 +27,10 @@ public class LinkRestartTests
         using (var delete = await client.DeleteAsync($"{LinksApi.Path}/{revoked}"))
             await Assert.That((int)delete.StatusCode).IsEqualTo(200);
 
+        // Both openings of `counted` are recorded as finished before the kill (the door records an opening just after
+        // its answer went out), so only the slow one below can be interrupted.
+        await Assert.That((await LinksApi.FinishedHistoryAsync(client, counted)).Count).IsEqualTo(2);
+
         // An opening in flight when the process dies.
         var inFlight = anonymous.GetAsync(sidecar.BaseUrl + slowPath);
         await upstream.Trace(trace).Started.WaitAsync(TimeSpan.FromSeconds(20));
