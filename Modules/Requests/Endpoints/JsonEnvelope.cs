@@ -144,7 +144,7 @@ internal static class JsonEnvelope
     }
 
     /// <summary>Bodies up to this size are written from the transfer's pipe without being copied out first.</summary>
-    internal const int HeldBytes = 64 * 1024;
+    private const int HeldBytes = 64 * 1024;
 
     private static ApiErrorException TooLarge(long limit, string what) => new(new ApiError(502, ErrorCodes.ResponseTooLarge,
         $"the upstream {what} is larger than --max-response-buffer-bytes ({limit} bytes); use response=transparent, save or mode=async"));

@@ -185,15 +185,14 @@ internal sealed class Transfer
     /// case from HTTP/2-era servers): a name that matches one byte for byte shares its string instead of allocating
     /// one per response (issue 13). Any other name is decoded as usual.
     /// </summary>
-    private static readonly string[] KnownNames =
+    private static readonly string[] TitleCaseNames =
     [
         "Server", "Date", "Content-Type", "Content-Length", "Connection", "Last-Modified", "ETag", "Accept-Ranges",
         "Cache-Control", "Expires", "Vary", "Content-Encoding", "Transfer-Encoding", "Keep-Alive", "Location",
         "Set-Cookie", "Age", "Access-Control-Allow-Origin", "X-Powered-By", "X-Request-Id", "Strict-Transport-Security",
-        "server", "date", "content-type", "content-length", "connection", "last-modified", "etag", "accept-ranges",
-        "cache-control", "expires", "vary", "content-encoding", "transfer-encoding", "keep-alive", "location",
-        "set-cookie", "age", "access-control-allow-origin", "x-powered-by", "x-request-id", "strict-transport-security",
     ];
+
+    private static readonly string[] KnownNames = [.. TitleCaseNames, .. TitleCaseNames.Select(n => n.ToLowerInvariant())];
 
     /// <summary>The known names by length, each with its bytes: a lookup compares one or two candidates.</summary>
     private static readonly (byte[] Bytes, string Name)[][] KnownByLength = BuildKnownByLength();

@@ -65,7 +65,7 @@ public static class TransferInfoJson
     /// time is written as that decimal: 0.001234, 1.5, 0. Anything else (negative, not finite, beyond ~31 years)
     /// goes through the writer's own double formatting.
     /// </summary>
-    internal static void WriteSeconds(Utf8JsonWriter w, JsonEncodedText name, double seconds)
+    private static void WriteSeconds(Utf8JsonWriter w, JsonEncodedText name, double seconds)
     {
         if (!(seconds >= 0 && seconds < 1e9))
         {
