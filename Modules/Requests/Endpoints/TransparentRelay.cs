@@ -57,7 +57,7 @@ internal static class TransparentRelay
         try
         {
             if (!bodyless && upstream.BodyFile is { } file) await CachedBody.SendAsync(response.BodyWriter, file, context.RequestAborted).ConfigureAwait(false);
-            else if (!bodyless) await upstream.Body.CopyToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+            else if (!bodyless) await CopyAsync(upstream.Body, response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
             var result = await upstream.Completion.ConfigureAwait(false);
             if (!result.Ok) context.Abort();
         }
@@ -73,6 +73,29 @@ internal static class TransparentRelay
         {
             upstream.Abort(); // the caller went away
             context.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Copies the transfer's pipe into Kestrel's response with one flush per read, however many segments the read
+    /// returned. PipeReader.CopyToAsync flushes (and so wakes Kestrel's socket sender) once per segment: 100 MiB,
+    /// 12 interleaved downloads each, median 823 -> 931 MB/s, paired ratio 1.20, CPU 0.13 -> 0.115 s (issue 13).
+    /// The last bytes are flushed too: Kestrel does not flush what a handler left unflushed in a Content-Length
+    /// response on a kept-alive connection, so they would wait for the caller's next request or the keep-alive timeout.
+    /// </summary>
+    private static async Task CopyAsync(System.IO.Pipelines.PipeReader source, System.IO.Pipelines.PipeWriter destination, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (result.IsCanceled) throw new OperationCanceledException(cancellationToken);
+            var buffer = result.Buffer;
+            foreach (var segment in buffer) System.Buffers.BuffersExtensions.Write(destination, segment.Span);
+            source.AdvanceTo(buffer.End);
+            var flushed = await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (flushed.IsCanceled) throw new OperationCanceledException("the response's flush was cancelled", cancellationToken);
+            if (result.IsCompleted) return;
+            if (flushed.IsCompleted) throw new IOException("the caller's connection is closed"); // aborts the transfer
         }
     }
 }

@@ -400,16 +400,33 @@ internal sealed unsafe class TransferLoop : IDisposable
         Finish(t, Cancelled, bypass: "cancellation");
     }
 
+    /// <summary>The finished transfers of one turn, read off libcurl's message queue before any is removed.</summary>
+    private readonly List<(nint Easy, int Result)> _done = new(64);
+
     private void ReadFinished()
     {
+        // Every message is read before the first handle is removed: curl_multi_remove_handle walks the unread
+        // messages to drop the removed handle's, so removing while reading cost O(k²) for k transfers finished in
+        // one turn — 0.7 µs per request at 256 callers (libcurl 7.88 by perf, issue 13), nothing at 32.
         while (true)
         {
             var message = LibCurl.curl_multi_info_read(_multi, out _);
             if (message == null) break;
-            if (message->Msg != CurlConst.MSG_DONE || !_active.TryGetValue(message->EasyHandle, out var t)) continue;
-            t.CurlResult = message->Result;
-            var error = ErrorOf(t, message->Result);
-            Finish(t, error, bypass: t.ReaderGone ? "cancellation" : t.Promoted ? "promoted" : null);
+            if (message->Msg == CurlConst.MSG_DONE) _done.Add((message->EasyHandle, message->Result));
+        }
+        try
+        {
+            foreach (var (easy, result) in _done)
+            {
+                if (!_active.TryGetValue(easy, out var t)) continue;
+                t.CurlResult = result;
+                var error = ErrorOf(t, result);
+                Finish(t, error, bypass: t.ReaderGone ? "cancellation" : t.Promoted ? "promoted" : null);
+            }
+        }
+        finally
+        {
+            _done.Clear();
         }
     }
 

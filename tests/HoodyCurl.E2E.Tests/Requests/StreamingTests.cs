@@ -34,6 +34,30 @@ public class StreamingTests
     }
 
     [Test]
+    public async Task Bodies_of_every_size_arrive_whole_one_after_another_on_one_kept_alive_connection()
+    {
+        // The relay copies the transfer's pipe into Kestrel with one flush per read. Kestrel does not flush what a
+        // handler leaves unflushed in a Content-Length response on a kept-alive connection, so a copy that skipped
+        // the last flush would hold the tail back until the keep-alive timeout (130 s): each body here has 20 s.
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = sidecar.Client.BaseAddress };
+        long[] sizes = [1, 16 * 1024 - 1, 16 * 1024, 64 * 1024 + 1, 1024 * 1024 + 3, 3L * 1024 * 1024 + 7, 5];
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var size = sizes[i];
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var url = $"/api/v1/curl/request?response=transparent&url={Api.Q(upstream.Url($"/bytes/{size}?seed={i + 3}"))}";
+            using var response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            await Assert.That((int)response.StatusCode).IsEqualTo(200);
+            await Assert.That(response.Content.Headers.ContentLength).IsEqualTo(size);
+            var body = await response.Content.ReadAsByteArrayAsync(deadline.Token);
+            await Assert.That((long)body.Length).IsEqualTo(size);
+            await Assert.That(Convert.ToHexStringLower(SHA256.HashData(body))).IsEqualTo(Payload.Sha256Hex(size, i + 3));
+        }
+    }
+
+    [Test]
     public async Task A_slow_reader_pauses_the_transfer_and_memory_stays_flat()
     {
         // The caller reads 1 MiB, then stops: the engine must pause libcurl (CURL_WRITEFUNC_PAUSE) instead of
