@@ -55,6 +55,12 @@ internal static class Server
             kestrel.Limits.MaxRequestHeadersTotalSize = 256 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30); // slow-loris guard
         });
+        // Each connection's output pipe holds up to 1 MiB before a writer waits (Kestrel's default is 64 KiB): a relayed
+        // body flushed in 256 KiB-1 MiB steps no longer stalls until the socket has drained it to 32 KiB. 100 MiB, 8
+        // interleaved downloads x 2 batches: median 957/975 -> 1,091/1,203 MB/s (paired ratios 1.19/1.29), CPU per
+        // download 0.105-0.115 -> 0.08-0.09 s, context switches per MiB ~7-11 -> ~4.5 (issue 13). /ws subscribers are
+        // held back by their kernel send queue instead (JobWebSocketStream), so a stalled one still lags.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.MaxWriteBufferSize = 1024 * 1024);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSecs));
 
         var metrics = new MetricsRegistry();

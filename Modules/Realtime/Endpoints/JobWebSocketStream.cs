@@ -2,8 +2,9 @@
 // `?job_id=` filter, `?after=N` replay from the durable log as on /sse. Pings every --ws-ping-secs and
 // drops a peer that sends no pong for --ws-drop-secs (the runtime's keep-alive timeout, which needs the
 // receive loop below to read the pongs). Client messages are read and ignored; a close is answered.
-// The socket's kernel send buffer is fixed (--ws-send-buffer-bytes): a peer that stops reading then
-// blocks the sender, its bounded subscriber buffer fills, and it is told how many events it missed.
+// The socket's kernel send buffer is fixed (--ws-send-buffer-bytes): a peer that stops reading fills it, the sender
+// then waits (nothing more goes into the server's output buffer for it), its bounded subscriber buffer fills, and it
+// is told how many events it missed.
 using System.Net.WebSockets;
 using HoodyCurl.Jobs;
 using HoodyCurl.Kernel.Errors;
@@ -24,7 +25,8 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
         var feed = new EventFeed(subscription.Reader, subscription.TakeMissed,
             (after, limit) => events.ReadAfter(after, query.JobId, limit), query.After, options.ReplayPage);
 
-        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } tcp) tcp.SendBufferSize = options.WsSendBufferBytes;
+        var tcp = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (tcp is not null) tcp.SendBufferSize = options.WsSendBufferBytes;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = TimeSpan.FromSeconds(options.WsPingSecs),
@@ -35,7 +37,7 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
         var receiving = ReceiveUntilCloseAsync(socket, closed);
         try
         {
-            await SendAsync(socket, feed, closed.Token).ConfigureAwait(false);
+            await SendAsync(socket, tcp, feed, closed.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
@@ -56,12 +58,24 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
         }
     }
 
-    private async Task SendAsync(WebSocket socket, EventFeed feed, CancellationToken token)
+    /// <summary>How often a subscriber whose socket is full is looked at again.</summary>
+    private static readonly TimeSpan FullSocketRecheck = TimeSpan.FromMilliseconds(10);
+
+    private async Task SendAsync(WebSocket socket, System.Net.Sockets.Socket? tcp, EventFeed feed, CancellationToken token)
     {
         var delivered = metrics.Delivered.WithLabels(Transports.Ws);
         var lagged = metrics.Lagged.WithLabels(Transports.Ws);
+        // The server's output buffer above the socket holds up to 1 MiB (Server.cs): a subscriber that stops reading is
+        // recognised by its kernel send queue instead, and nothing more is written for it until that drains; its
+        // events wait in its bounded subscriber buffer meanwhile, and it is told how many it missed.
+        var full = Math.Max(1, options.WsSendBufferBytes / 2);
         while (!token.IsCancellationRequested)
         {
+            if (tcp is not null && Kernel.Http.SocketSendQueue.Bytes(tcp) >= full)
+            {
+                await Task.Delay(FullSocketRecheck, token).ConfigureAwait(false);
+                continue;
+            }
             if (feed.TryNext(out var item))
             {
                 var frame = item.Event is { } e ? JobEventFrames.Ws(e) : JobEventFrames.WsLag(item.Missed);
