@@ -68,7 +68,10 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
         // The server's output buffer above the socket holds up to 1 MiB (Server.cs): a subscriber that stops reading is
         // recognised by its kernel send queue instead, and nothing more is written for it until that drains; its
         // events wait in its bounded subscriber buffer meanwhile, and it is told how many it missed.
-        var full = Math.Max(1, options.WsSendBufferBytes / 2);
+        // A full send queue holds more than the configured size (Linux doubles SO_SNDBUF for its bookkeeping: 96-128 KiB of
+        // data at 64 KiB), so waiting from there on leaves the kernel room and the server's buffer empty. The kernel may
+        // clamp the size (net.core.wmem_max): then half of what it granted.
+        var full = tcp is null ? 0 : Math.Max(1, Math.Min(options.WsSendBufferBytes, SendBufferOf(tcp) / 2));
         while (!token.IsCancellationRequested)
         {
             if (tcp is not null && Kernel.Http.SocketSendQueue.Bytes(tcp) >= full)
@@ -86,6 +89,12 @@ internal sealed class JobWebSocketStream(IJobEvents events, RealtimeOptions opti
             }
             if (!await feed.WaitAsync(token).ConfigureAwait(false)) return; // the subscription ended (shutdown)
         }
+    }
+
+    private static int SendBufferOf(System.Net.Sockets.Socket tcp)
+    {
+        try { return tcp.SendBufferSize; }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException) { return int.MaxValue; }
     }
 
     /// <summary>Reads (and ignores) what the client sends, which also processes its pongs; a close or an error ends the stream.</summary>
