@@ -1,7 +1,6 @@
 // The link store on a real SQLite file: lookups by token, claims that respect max_uses, expiry and
 // revocation, the history bound, and what a crash (a reopened store) leaves.
 using HoodyCurl.Kernel.Db;
-using HoodyCurl.Links.Tests.Support;
 using HoodyCurl.Requests.Model;
 
 namespace HoodyCurl.Links.Tests;
