@@ -70,33 +70,8 @@ head -c 1024 /dev/urandom >"$WORK/www/1k.bin"
 head -c 104857600 /dev/urandom >"$WORK/www/100m.bin"
 chmod 644 "$WORK"/www/*
 
-USER_LINE=""
-[ "$(id -u)" = 0 ] && USER_LINE="user $(id -un) $(id -gn);"
-nginx_conf() { # name server-block-body
-  local dir=$WORK/nginx-$1
-  mkdir -p "$dir"
-  cat >"$dir/nginx.conf" <<EOF
-$USER_LINE
-daemon off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $dir/client_body;
-  proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fastcgi;
-  uwsgi_temp_path $dir/uwsgi;
-  scgi_temp_path $dir/scgi;
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-$2
-}
-EOF
-}
+# shellcheck source=lib/nginx-conf.sh
+. "$ROOT/bench/lib/nginx-conf.sh"
 nginx_conf upstream "  server { listen 127.0.0.1:$PORT_UP; root $WORK/www; }"
 # The proxy as ../shared/bench configures it: buffering on, buffers for 64 KiB bodies, never to disk.
 nginx_conf proxy "  upstream static_up { server 127.0.0.1:$PORT_UP; keepalive 64; }

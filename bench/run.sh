@@ -115,39 +115,13 @@ head -c 104857600 /dev/urandom >"$WORK/www/100m.bin"
 chmod 644 "$WORK"/www/*
 
 # ---- nginx configs -------------------------------------------------------------------------------
-USER_LINE=""
-[ "$(id -u)" = 0 ] && USER_LINE="user $(id -un) $(id -gn);"
-nginx_conf() { # name listen-port server-block-body
-  local name=$1 dir=$WORK/nginx-$1
-  mkdir -p "$dir"
-  cat >"$dir/nginx.conf" <<EOF
-$USER_LINE
-daemon off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $dir/client_body;
-  proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fastcgi;
-  uwsgi_temp_path $dir/uwsgi;
-  scgi_temp_path $dir/scgi;
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  keepalive_timeout 65;
-$3
-}
-EOF
-}
-nginx_conf upstream "$PORT_A" "  server {
+# shellcheck source=lib/nginx-conf.sh
+. "$ROOT/bench/lib/nginx-conf.sh"
+nginx_conf upstream "  server {
     listen 127.0.0.1:$PORT_A;
     root $WORK/www;
   }"
-nginx_conf proxy "$PORT_B" "  upstream static_up {
+nginx_conf proxy "  upstream static_up {
     server 127.0.0.1:$PORT_A;
     keepalive 64;
   }
