@@ -30,48 +30,18 @@ BIN_SRC=${BENCH_BIN:-$ROOT/dist/hoody-curl}
 
 WORK=$(mktemp -d /tmp/hoody-cs.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=lib/common.sh
+. "$ROOT/bench/lib/common.sh"
 
 BIN=$WORK/hoody-curl
 cp "$BIN_SRC" "$BIN"
-
-read -r PORT_UP PORT_NGX PORT_HC <<<"$(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-)"
-
-wait_http() {
-  local deadline=$((SECONDS + ${2:-10}))
-  while [ $SECONDS -lt $deadline ]; do
-    [ "$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$1" || true)" = 200 ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
+read -r PORT_UP PORT_NGX PORT_HC <<<"$(free_ports 3)"
 
 mkdir -p "$WORK/www"
 head -c 1024 /dev/urandom >"$WORK/www/1k.bin"
 head -c 104857600 /dev/urandom >"$WORK/www/100m.bin"
 chmod 644 "$WORK"/www/*
 
-# shellcheck source=lib/nginx-conf.sh
-. "$ROOT/bench/lib/nginx-conf.sh"
 nginx_conf upstream "  server { listen 127.0.0.1:$PORT_UP; root $WORK/www; }"
 # The proxy as ../shared/bench configures it: buffering on, buffers for 64 KiB bodies, never to disk.
 nginx_conf proxy "  upstream static_up { server 127.0.0.1:$PORT_UP; keepalive 64; }

@@ -56,45 +56,15 @@ fi
 # ---- work dir, clean-up --------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/hoody-bench.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=lib/common.sh
+. "$ROOT/bench/lib/common.sh"
 
 # Snapshot the binary: other people may republish dist/ while we measure.
 BIN=$WORK/hoody-curl
 cp "$BIN_SRC" "$BIN"
 BIN_SHA=$(sha256sum "$BIN" | cut -c1-16)
 
-free_ports() { # N -> N free loopback ports
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
 read -r PORT_A PORT_B PORT_C <<<"$(free_ports 3)"
-
-wait_http() { # url [seconds] -> 0 when it answers 200
-  local deadline=$((SECONDS + ${2:-10}))
-  while [ $SECONDS -lt $deadline ]; do
-    [ "$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$1" || true)" = 200 ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 stop_pid() {
   local p=$1 i
@@ -115,8 +85,6 @@ head -c 104857600 /dev/urandom >"$WORK/www/100m.bin"
 chmod 644 "$WORK"/www/*
 
 # ---- nginx configs -------------------------------------------------------------------------------
-# shellcheck source=lib/nginx-conf.sh
-. "$ROOT/bench/lib/nginx-conf.sh"
 nginx_conf upstream "  server {
     listen 127.0.0.1:$PORT_A;
     root $WORK/www;
