@@ -17,8 +17,8 @@ public static class CurlRuntime
     /// Debian's libcurl4 links librtmp, and through it GnuTLS, whose load-time constructor initialises the whole
     /// library (its ASN.1 tables, its crypto back-ends) although libcurl's TLS is OpenSSL and RTMP is never allowed
     /// (http and https only). GNUTLS_NO_IMPLICIT_INIT skips that constructor; a GnuTLS user that needs the library
-    /// (librtmp, libldap) calls gnutls_global_init itself. Measured on the published binary: idle RSS -0.8 MiB, and
-    /// ~0.2 ms less start-up (bench/RESULTS.md, issue 13). Set through libc (the runtime keeps its own copy of the
+    /// (librtmp, libldap) calls gnutls_global_init itself. Measured on the published binary: idle RSS -0.83 MiB; start-up
+    /// the same within noise (bench/RESULTS.md, issue 13). Set through libc (the runtime keeps its own copy of the
     /// environment) on the thread that starts the load, before libcurl is loaded and before other native code
     /// (SQLite) runs beside it; an operator's own value is kept.
     /// </summary>
