@@ -32,8 +32,12 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
     private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
     private volatile bool _disposed;
 
-    public BatchedConsoleLoggerProvider(IEnumerable<ConsoleFormatter> formatters, string formatterName)
+    /// <summary>Whether each line starts with the UTC timestamp written here (the simple format; json has its own).</summary>
+    private readonly bool _prefixTimestamp;
+
+    public BatchedConsoleLoggerProvider(IEnumerable<ConsoleFormatter> formatters, string formatterName, bool prefixTimestamp = false)
     {
+        _prefixTimestamp = prefixTimestamp;
         _formatter = formatters.First(f => f.Name == formatterName);
         _stdout = Console.OpenStandardOutput();
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "hoody-curl-log" };
@@ -50,8 +54,10 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
         var line = t_line ??= new StringWriter(new StringBuilder(256), System.Globalization.CultureInfo.InvariantCulture);
         var text = line.GetStringBuilder();
         text.Clear();
+        if (_prefixTimestamp) text.Append(Timestamp());
+        var prefix = text.Length;
         _formatter.Write(new LogEntry<TState>(level, category, eventId, state, exception, format), _scopes, line);
-        if (text.Length == 0) return;
+        if (text.Length == prefix) return;
         bool first, over;
         lock (_gate)
         {
@@ -62,6 +68,30 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
         if (text.Capacity > 16 * 1024) t_line = null; // one huge line (an exception) does not stay pinned to the thread
         if (over) Flush();
         else if (first) _signal.Set();
+    }
+
+    private sealed class Stamp(long millisecond, string text)
+    {
+        public readonly long Millisecond = millisecond;
+        public readonly string Text = text;
+    }
+
+    private static Stamp? s_stamp;
+
+    /// <summary>
+    /// "yyyy-MM-ddTHH:mm:ss.fffZ ", exactly what the simple formatter wrote, formatted once per millisecond: the
+    /// formatter's custom-format DateTimeOffset.ToString on every line was a quarter of the access line's cost (0.55% of
+    /// the process at 256 callers; perf, issue 13).
+    /// </summary>
+    internal static string Timestamp()
+    {
+        var now = DateTime.UtcNow;
+        var millisecond = now.Ticks / TimeSpan.TicksPerMillisecond;
+        var stamp = Volatile.Read(ref s_stamp);
+        if (stamp is not null && stamp.Millisecond == millisecond) return stamp.Text;
+        var text = now.ToString("yyyy-MM-ddTHH:mm:ss.fffZ ", System.Globalization.CultureInfo.InvariantCulture);
+        Volatile.Write(ref s_stamp, new Stamp(millisecond, text));
+        return text;
     }
 
     private void WriteLoop()

@@ -141,7 +141,8 @@ internal static class Server
         }
         else
         {
-            logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+            // The timestamp is written by BatchedConsoleLoggerProvider (one formatting per millisecond, not per line).
+            logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = null; o.UseUtcTimestamp = true; });
         }
         // The framework's formatters stay (registered above); its console provider is replaced by the batched writer.
         var formatter = settings.LogFormat == "json" ? ConsoleFormatterNames.Json : ConsoleFormatterNames.Simple;
@@ -153,7 +154,8 @@ internal static class Server
             && (d.ImplementationType?.Name == "SystemdConsoleFormatter" || d.ImplementationType?.Name == unused)).ToList();
         foreach (var d in unusedFormatters) logging.Services.Remove(d);
         logging.ClearProviders();
-        logging.Services.AddSingleton<ILoggerProvider>(sp => new BatchedConsoleLoggerProvider(sp.GetServices<ConsoleFormatter>(), formatter));
+        logging.Services.AddSingleton<ILoggerProvider>(sp => new BatchedConsoleLoggerProvider(sp.GetServices<ConsoleFormatter>(), formatter,
+            prefixTimestamp: settings.LogFormat != "json"));
         // --log-level governs every category. The framework's own chatter (one line per request, the
         // lifetime's banner) starts at warning; the sidecar writes its own start-up and stop lines.
         var level = ParseLevel(settings.LogLevel);

@@ -26,6 +26,40 @@ public partial class LogsAndSignalsTests
     }
 
     [Test]
+    public async Task Simple_lines_start_with_the_UTC_time_of_the_event_to_the_millisecond()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var sidecar = await Sidecar.StartAsync();
+        var listening = await sidecar.WaitForLineAsync(" listening on ", TimeSpan.FromSeconds(10));
+        await Assert.That(StampedLine().IsMatch(listening)).IsTrue();
+
+        // Two requests far enough apart that a timestamp reused across them (a stale cache) would fall outside the
+        // window of the second; each access line's time must lie between its request's send and its answer.
+        foreach (var id in new[] { "stamp-a", "stamp-b" })
+        {
+            var before = DateTime.UtcNow;
+            using (var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/curl/request?url={Api.Q(upstream.Url("/status/200"))}"))
+            {
+                request.Headers.Add("X-Request-Id", id);
+                using var response = await sidecar.Client.SendAsync(request);
+                await Assert.That((int)response.StatusCode).IsEqualTo(200);
+            }
+            var line = await sidecar.WaitForLineAsync($"request {id} door=bridge decision=allowed", TimeSpan.FromSeconds(10));
+            var after = DateTime.UtcNow;
+            var match = StampedLine().Match(line);
+            await Assert.That(match.Success).IsTrue();
+            var stamp = DateTime.ParseExact(match.Groups[1].Value, "yyyy-MM-ddTHH:mm:ss.fff'Z'",
+                System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
+            await Assert.That(stamp).IsGreaterThanOrEqualTo(before.AddMilliseconds(-1));
+            await Assert.That(stamp).IsLessThanOrEqualTo(after);
+            await Task.Delay(50);
+        }
+    }
+
+    [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (info|warn|fail|crit|dbug|trce): \S")]
+    private static partial Regex StampedLine();
+
+    [Test]
     public async Task Log_level_warning_silences_every_category()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
