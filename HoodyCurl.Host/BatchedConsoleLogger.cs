@@ -81,7 +81,7 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
     /// <summary>
     /// "yyyy-MM-ddTHH:mm:ss.fffZ ", exactly what the simple formatter wrote, formatted once per millisecond: the
     /// formatter's custom-format DateTimeOffset.ToString on every line was a quarter of the access line's cost (0.55% of
-    /// the process at 256 callers; perf, issue 13).
+    /// the process at 256 callers by perf); paired, CPU per request 1.5-3% lower at 256 callers, 1-1.6% at 32 (issue 13).
     /// </summary>
     internal static string Timestamp()
     {
