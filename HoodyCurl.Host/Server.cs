@@ -134,7 +134,7 @@ internal static class Server
         {
             logging.AddJsonConsole(o =>
             {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.TimestampFormat = BatchedConsoleLoggerProvider.TimestampFormat;
                 o.UseUtcTimestamp = true;
                 o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
             });

@@ -96,7 +96,6 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)] public static partial nint write(int fd, void* buffer, nuint count);
     [LibraryImport(Lib)] public static partial int close(int fd);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int setenv(string name, string value, int overwrite);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint getenv(string name);
 
     /// <summary>struct epoll_event, packed on x86-64 (12 bytes): uint32 events; uint64 data.</summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
