@@ -6,10 +6,20 @@ namespace HoodyCurl.Requests.Engine;
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "request {RequestId} door={Door} decision={Decision} reason={Reason} upstream={Upstream} status={Status} bytes={Bytes} duration_ms={DurationMs} attempts={Attempts}")]
-    public static partial void RequestFinished(ILogger logger, string requestId, string door, string decision, string reason,
-        string upstream, int status, long bytes, long durationMs, int attempts);
+    private static readonly EventId RequestFinishedEvent = new(1, nameof(RequestFinished));
+
+    /// <summary>
+    /// The access line, one per request: "request {RequestId} door={Door} decision={Decision} reason={Reason}
+    /// upstream={Upstream} status={Status} bytes={Bytes} duration_ms={DurationMs} attempts={Attempts}". Written by hand
+    /// rather than by [LoggerMessage] so the console sink can write it as UTF-8 itself (<see cref="AccessLine"/>).
+    /// </summary>
+    public static void RequestFinished(ILogger logger, string requestId, string door, string decision, string reason,
+        string upstream, int status, long bytes, long durationMs, int attempts)
+    {
+        if (!logger.IsEnabled(LogLevel.Information)) return;
+        logger.Log(LogLevel.Information, RequestFinishedEvent,
+            new AccessLine(requestId, door, decision, reason, upstream, status, bytes, durationMs, attempts), null, AccessLine.Format);
+    }
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information,
         Message = "request {RequestId} door={Door} decision=rejected reason={Reason} status={Status}")]

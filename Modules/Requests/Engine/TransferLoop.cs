@@ -375,7 +375,8 @@ internal sealed unsafe class TransferLoop : IDisposable
         }
         else
         {
-            t.Easy = _pool.Take(t.PoolKey);
+            t.Easy = _pool.Take(t.PoolKey, out var warm);
+            t.HandleWarm = warm;
         }
         t.Pin();
         TransferSetup.Apply(t, _options, _resolveList);
@@ -453,7 +454,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             var nonDefault = t.Request.Insecure == true || t.Request.CertType is not null || UsesCookieEngine(t);
             if (bypass is not null) _pool.Bypass(easy, bypass);
             else if (nonDefault) LibCurl.curl_easy_cleanup(easy);
-            else _pool.Put(t.PoolKey, easy);
+            else _pool.Put(t.PoolKey, easy, t.HandleDirty);
             t.Easy = 0;
             if (t.ErrorBuffer != 0) { NativeMemory.Free((void*)t.ErrorBuffer); t.ErrorBuffer = 0; }
         }

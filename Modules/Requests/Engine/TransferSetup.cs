@@ -1,4 +1,4 @@
-// Turns a CurlRequest into libcurl options on a fresh (or reset) easy handle. Every option number is
+// Turns a CurlRequest into libcurl options on a fresh, reset or warm (pooled after a plain GET) easy handle. Every option number is
 // named in Native/CurlConstants.cs. Strings are copied by libcurl (all but POSTFIELDS, for which we
 // use COPYPOSTFIELDS); the header slist and the mime tree live until the transfer ends.
 using System.Text;
@@ -15,47 +15,54 @@ internal static unsafe class TransferSetup
         var r = t.Request;
         t.MaxResponseHeaderCount = options.MaxResponseHeaderCount;
         t.MaxResponseHeaderBytes = options.MaxResponseHeaderBytes;
+        // What every transfer on a handle shares is set once per handle: a pooled handle that ran a plain GET keeps it
+        // (HandlePool.Put). Every option below this block is either set by every request or marks the handle dirty.
+        if (!t.HandleWarm) ApplyPerHandle(easy, t.Loop, resolveList);
+        var dirty = false;
         Check(LibCurl.SetString(easy, CurlOpt.URL, r.Url), "url");
-        LibCurl.SetLong(easy, CurlOpt.NOSIGNAL, 1);
-        LibCurl.SetString(easy, CurlOpt.PROTOCOLS_STR, "http,https");
-        LibCurl.SetString(easy, CurlOpt.REDIR_PROTOCOLS_STR, "http,https");
-        // Never a proxy from http_proxy/https_proxy/ALL_PROXY/NO_PROXY: the SSRF check at the connect would see the
-        // proxy, not the target. "" disables the environment's proxy and NOPROXY "" its exceptions.
-        LibCurl.SetString(easy, CurlOpt.PROXY, t.Proxy?.Url ?? "");
-        LibCurl.SetString(easy, CurlOpt.NOPROXY, "");
         if (t.Proxy is not null)
         {
+            dirty = true;
+            LibCurl.SetString(easy, CurlOpt.PROXY, t.Proxy.Url);
             LibCurl.SetPtr(easy, CurlOpt.PREREQFUNCTION, Callbacks.Prereq);
             LibCurl.SetPtr(easy, CurlOpt.PREREQDATA, t.UserData);
         }
-        LibCurl.SetPtr(easy, CurlOpt.SHARE, CurlShare.Handle);
-        if (resolveList != 0) LibCurl.SetPtr(easy, CurlOpt.RESOLVE, resolveList);
-        LibCurl.SetLong(easy, CurlOpt.BUFFERSIZE, 64 * 1024);
 
         t.ErrorBuffer = (nint)System.Runtime.InteropServices.NativeMemory.AllocZeroed(CurlConst.ERROR_SIZE);
         LibCurl.SetPtr(easy, CurlOpt.ERRORBUFFER, t.ErrorBuffer);
-        LibCurl.SetPtr(easy, CurlOpt.WRITEFUNCTION, Callbacks.Write);
         LibCurl.SetPtr(easy, CurlOpt.WRITEDATA, t.UserData);
-        LibCurl.SetPtr(easy, CurlOpt.HEADERFUNCTION, Callbacks.Header);
         LibCurl.SetPtr(easy, CurlOpt.HEADERDATA, t.UserData);
-        LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETFUNCTION, Callbacks.OpenSocket);
         LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETDATA, t.UserData);
-        LibCurl.SetPtr(easy, CurlOpt.CLOSESOCKETFUNCTION, TransferLoop.CloseSocketCallback);
-        LibCurl.SetPtr(easy, CurlOpt.CLOSESOCKETDATA, t.Loop.CallbackData);
 
         // Timeouts (docs/api.md, D6): seconds in the API, milliseconds to libcurl.
         var timeout = r.Timeout ?? (t.Options.IsAsync ? options.DefaultAsyncTimeoutSecs : options.DefaultTimeoutSecs);
         LibCurl.SetLong(easy, CurlOpt.TIMEOUT_MS, Math.Min(timeout, options.Limits.MaxTimeoutSecs) * 1000L);
-        if (r.ConnectTimeout is { } connect) LibCurl.SetLong(easy, CurlOpt.CONNECTTIMEOUT_MS, connect * 1000L);
+        if (r.ConnectTimeout is { } connect)
+        {
+            dirty = true;
+            LibCurl.SetLong(easy, CurlOpt.CONNECTTIMEOUT_MS, connect * 1000L);
+        }
 
         var follow = r.FollowRedirects ?? true;
         LibCurl.SetLong(easy, CurlOpt.FOLLOWLOCATION, follow ? 1 : 0);
         LibCurl.SetLong(easy, CurlOpt.MAXREDIRS, r.MaxRedirects ?? 10);
-        if (r.MaxFilesize is { } maxFile) LibCurl.SetLong(easy, CurlOpt.MAXFILESIZE_LARGE, maxFile);
+        if (r.MaxFilesize is { } maxFile)
+        {
+            dirty = true;
+            LibCurl.SetLong(easy, CurlOpt.MAXFILESIZE_LARGE, maxFile);
+        }
         if (r.Insecure == true)
         {
+            dirty = true;
             LibCurl.SetLong(easy, CurlOpt.SSL_VERIFYPEER, 0);
             LibCurl.SetLong(easy, CurlOpt.SSL_VERIFYHOST, 0);
+        }
+        if (r.CertType is not null || r.Compressed == true || r.TcpNodelay is not null || r.Keepalive is not null
+            || r.KeepaliveTime is not null || r.Range is not null || r.SpeedLimit is not null || r.SpeedTime is not null
+            || r.Referer is not null || r.Cookie is not null || r.AuthUser is not null
+            || t.Options.LoadCookies is not null || t.Options.CaptureCookies)
+        {
+            dirty = true;
         }
         if (r.CertType is { } certType) LibCurl.SetString(easy, CurlOpt.SSLCERTTYPE, certType);
         if (r.Compressed == true) LibCurl.SetString(easy, CurlOpt.ACCEPT_ENCODING, "");
@@ -105,18 +112,45 @@ internal static unsafe class TransferSetup
             LibCurl.SetString(easy, CurlOpt.COOKIEFILE, "");
         }
 
-        ApplyMethodAndBody(t, easy, r);
+        if (!ApplyMethodAndBody(t, easy, r)) dirty = true;
         ApplyHeaders(t, easy, r, options.RedirectStripHeaders);
+        t.HandleDirty = dirty;
     }
 
-    private static void ApplyMethodAndBody(Transfer t, nint easy, CurlRequest r)
+    /// <summary>
+    /// The options every transfer on a handle shares, set on a new or reset handle only: the protocols, no proxy from
+    /// the environment, the share and resolve lists, the buffer, the callbacks and the loop's close-socket data.
+    /// </summary>
+    private static void ApplyPerHandle(nint easy, TransferLoop loop, nint resolveList)
+    {
+        LibCurl.SetLong(easy, CurlOpt.NOSIGNAL, 1);
+        LibCurl.SetString(easy, CurlOpt.PROTOCOLS_STR, "http,https");
+        LibCurl.SetString(easy, CurlOpt.REDIR_PROTOCOLS_STR, "http,https");
+        // Never a proxy from http_proxy/https_proxy/ALL_PROXY/NO_PROXY: the SSRF check at the connect would see the
+        // proxy, not the target. "" disables the environment's proxy and NOPROXY "" its exceptions. A request through
+        // --proxy sets its own (and its handle is reset afterwards).
+        LibCurl.SetString(easy, CurlOpt.PROXY, "");
+        LibCurl.SetString(easy, CurlOpt.NOPROXY, "");
+        LibCurl.SetPtr(easy, CurlOpt.SHARE, CurlShare.Handle);
+        // libcurl loads the list into the shared DNS cache on the handle's next transfer, as permanent entries.
+        if (resolveList != 0) LibCurl.SetPtr(easy, CurlOpt.RESOLVE, resolveList);
+        LibCurl.SetLong(easy, CurlOpt.BUFFERSIZE, 64 * 1024);
+        LibCurl.SetPtr(easy, CurlOpt.WRITEFUNCTION, Callbacks.Write);
+        LibCurl.SetPtr(easy, CurlOpt.HEADERFUNCTION, Callbacks.Header);
+        LibCurl.SetPtr(easy, CurlOpt.OPENSOCKETFUNCTION, Callbacks.OpenSocket);
+        LibCurl.SetPtr(easy, CurlOpt.CLOSESOCKETFUNCTION, TransferLoop.CloseSocketCallback);
+        LibCurl.SetPtr(easy, CurlOpt.CLOSESOCKETDATA, loop.CallbackData);
+    }
+
+    /// <summary>Sets the method and body; true for a plain GET (HTTPGET, which the next request on the handle sets again).</summary>
+    private static bool ApplyMethodAndBody(Transfer t, nint easy, CurlRequest r)
     {
         var method = r.EffectiveMethod;
         byte[]? body = r.DataBytes ?? (r.Json is { } json ? Encoding.UTF8.GetBytes(json) : r.Data is { } data ? Encoding.UTF8.GetBytes(data) : null);
         if (method == "HEAD")
         {
             LibCurl.SetLong(easy, CurlOpt.NOBODY, 1);
-            return;
+            return false;
         }
         if (r.Form is { } form)
         {
@@ -131,7 +165,7 @@ internal static unsafe class TransferSetup
             }
             LibCurl.SetPtr(easy, CurlOpt.MIMEPOST, mime);
             if (method != "POST") LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
-            return;
+            return false;
         }
         if (t.Options.UploadBody is not null)
         {
@@ -141,7 +175,7 @@ internal static unsafe class TransferSetup
             LibCurl.SetPtr(easy, CurlOpt.READDATA, t.UserData);
             LibCurl.SetLong(easy, CurlOpt.POSTFIELDSIZE_LARGE, t.Options.UploadLength ?? -1);
             if (method != "POST") LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
-            return;
+            return false;
         }
         if (body is not null)
         {
@@ -149,16 +183,20 @@ internal static unsafe class TransferSetup
             if (body.Length == 0) LibCurl.SetString(easy, CurlOpt.COPYPOSTFIELDS, "");
             else fixed (byte* p = body) LibCurl.SetPtr(easy, CurlOpt.COPYPOSTFIELDS, (nint)p);
             if (method != "POST") LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
-            return;
+            return false;
         }
         switch (method)
         {
-            case "GET": LibCurl.SetLong(easy, CurlOpt.HTTPGET, 1); break;
+            case "GET":
+                LibCurl.SetLong(easy, CurlOpt.HTTPGET, 1);
+                return true;
             case "POST":
                 LibCurl.SetLong(easy, CurlOpt.POST, 1);
                 LibCurl.SetLong(easy, CurlOpt.POSTFIELDSIZE_LARGE, 0);
-                break;
-            default: LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method); break;
+                return false;
+            default:
+                LibCurl.SetString(easy, CurlOpt.CUSTOMREQUEST, method);
+                return false;
         }
     }
 

@@ -24,19 +24,19 @@ public class HandlePoolTests
     public async Task A_returned_handle_is_reused_for_its_origin_only()
     {
         var (pool, metrics, registry) = NewPool(8, 64);
-        var first = pool.Take("http://a:80");
+        var first = pool.Take("http://a:80", out _);
         await Assert.That(first).IsNotEqualTo(0);
-        pool.Put("http://a:80", first);
-        var other = pool.Take("http://b:80"); // another origin never gets a's idle handle
+        pool.Put("http://a:80", first, dirty: true);
+        var other = pool.Take("http://b:80", out _); // another origin never gets a's idle handle
         await Assert.That(other).IsNotEqualTo(first);
         await Assert.That(metrics.PoolIdle.Value).IsEqualTo(1);
-        var again = pool.Take("http://a:80");
+        var again = pool.Take("http://a:80", out _);
         await Assert.That(again).IsEqualTo(first);
         await Assert.That(metrics.PoolHits.Value).IsEqualTo(1);
         await Assert.That(metrics.PoolMisses.Value).IsEqualTo(2);
         await Assert.That(metrics.PoolIdle.Value).IsEqualTo(0);
-        pool.Put("http://a:80", again);
-        pool.Put("http://b:80", other);
+        pool.Put("http://a:80", again, dirty: true);
+        pool.Put("http://b:80", other, dirty: true);
         pool.Clear();
         await Assert.That(registry.Render()).Contains("hoody_curl_pool_evictions_total{reason=\"shutdown\"} 2\n");
     }
@@ -46,8 +46,8 @@ public class HandlePoolTests
     {
         var clock = new FakeTimeProvider();
         var (pool, metrics, _) = NewPool(2, 64, clock: clock);
-        var handles = new[] { pool.Take("o"), pool.Take("o"), pool.Take("o") };
-        foreach (var h in handles) pool.Put("o", h);
+        var handles = new[] { pool.Take("o", out _), pool.Take("o", out _), pool.Take("o", out _) };
+        foreach (var h in handles) pool.Put("o", h, dirty: true);
         pool.Trim(); // within the grace period: all three stay
         await Assert.That(metrics.PoolIdle.Value).IsEqualTo(3);
         await Assert.That(metrics.PoolEvictions.WithLabels("per_origin").Value).IsEqualTo(0);
@@ -56,11 +56,11 @@ public class HandlePoolTests
         await Assert.That(metrics.PoolEvictions.WithLabels("per_origin").Value).IsEqualTo(1);
         await Assert.That(metrics.PoolIdle.Value).IsEqualTo(2);
         // The two newest stay, most recent first.
-        await Assert.That(pool.Take("o")).IsEqualTo(handles[2]);
-        await Assert.That(pool.Take("o")).IsEqualTo(handles[1]);
-        var fresh = pool.Take("o"); // the evicted one was cleaned up: this take misses (malloc may reuse its address)
+        await Assert.That(pool.Take("o", out _)).IsEqualTo(handles[2]);
+        await Assert.That(pool.Take("o", out _)).IsEqualTo(handles[1]);
+        var fresh = pool.Take("o", out _); // the evicted one was cleaned up: this take misses (malloc may reuse its address)
         await Assert.That(metrics.PoolMisses.Value).IsEqualTo(4);
-        pool.Put("o", fresh);
+        pool.Put("o", fresh, dirty: true);
         pool.Clear();
     }
 
@@ -72,8 +72,8 @@ public class HandlePoolTests
         // 16 concurrent callers on one origin, three rounds: only the first round creates handles.
         for (var round = 0; round < 3; round++)
         {
-            var taken = Enumerable.Range(0, 16).Select(_ => pool.Take("o")).ToArray();
-            foreach (var h in taken) pool.Put("o", h);
+            var taken = Enumerable.Range(0, 16).Select(_ => pool.Take("o", out bool _)).ToArray();
+            foreach (var h in taken) pool.Put("o", h, dirty: true);
             clock.Advance(TimeSpan.FromMilliseconds(300));
             pool.Trim();
         }
@@ -95,27 +95,27 @@ public class HandlePoolTests
         var budget = new PoolBudget();
         var (left, leftMetrics, _) = NewPool(8, 3, budget, clock);
         var (right, rightMetrics, _) = NewPool(8, 3, budget, clock);
-        var a = left.Take("a");
-        var b = left.Take("b");
-        var c = right.Take("c");
-        var d = right.Take("d");
-        left.Put("a", a);   // oldest
-        left.Put("b", b);
-        right.Put("c", c);  // 3 idle in all: at the cap
+        var a = left.Take("a", out _);
+        var b = left.Take("b", out _);
+        var c = right.Take("c", out _);
+        var d = right.Take("d", out _);
+        left.Put("a", a, dirty: true);   // oldest
+        left.Put("b", b, dirty: true);
+        right.Put("c", c, dirty: true);  // 3 idle in all: at the cap
         clock.Advance(TimeSpan.FromMilliseconds(10));
-        right.Put("d", d);  // 4 > 3
+        right.Put("d", d, dirty: true);  // 4 > 3
         clock.Advance(PastGrace);
         right.Trim();       // the right pool evicts its own least recently used (c): 3 idle again
         left.Trim();        // nothing over the cap any more
         await Assert.That(leftMetrics.PoolEvictions.WithLabels("global").Value).IsEqualTo(0);
         await Assert.That(rightMetrics.PoolEvictions.WithLabels("global").Value).IsEqualTo(1);
-        await Assert.That(right.Take("d")).IsEqualTo(d);
+        await Assert.That(right.Take("d", out _)).IsEqualTo(d);
         var misses = rightMetrics.PoolMisses.Value;
-        var notC = right.Take("c"); // c was evicted: a miss
+        var notC = right.Take("c", out _); // c was evicted: a miss
         await Assert.That(rightMetrics.PoolMisses.Value).IsEqualTo(misses + 1);
-        await Assert.That(left.Take("a")).IsEqualTo(a);
-        await Assert.That(left.Take("b")).IsEqualTo(b);
-        foreach (var (pool, key, h) in new[] { (left, "a", a), (left, "b", b), (right, "c", notC), (right, "d", d) }) pool.Put(key, h);
+        await Assert.That(left.Take("a", out _)).IsEqualTo(a);
+        await Assert.That(left.Take("b", out _)).IsEqualTo(b);
+        foreach (var (pool, key, h) in new[] { (left, "a", a), (left, "b", b), (right, "c", notC), (right, "d", d) }) pool.Put(key, h, dirty: true);
         left.Clear();
         right.Clear();
     }
@@ -124,13 +124,29 @@ public class HandlePoolTests
     public async Task A_bypassed_handle_is_counted_and_never_pooled()
     {
         var (pool, metrics, _) = NewPool(8, 64);
-        var h = pool.Take("o");
+        var h = pool.Take("o", out _);
         pool.Bypass(h, "session");
         await Assert.That(metrics.PoolBypasses.WithLabels("session").Value).IsEqualTo(1);
         await Assert.That(metrics.PoolIdle.Value).IsEqualTo(0);
-        var next = pool.Take("o");
+        var next = pool.Take("o", out _);
         await Assert.That(metrics.PoolHits.Value).IsEqualTo(0);
-        pool.Put("o", next);
+        pool.Put("o", next, dirty: true);
+        pool.Clear();
+    }
+
+    [Test]
+    public async Task A_handle_put_back_clean_stays_warm_and_one_put_back_dirty_is_reset()
+    {
+        var (pool, _, _) = NewPool(8, 64);
+        var handle = pool.Take("http://a:80", out var warm);
+        await Assert.That(warm).IsFalse(); // a new handle: TransferSetup sets its per-handle options
+        pool.Put("http://a:80", handle, dirty: false);
+        await Assert.That(pool.Take("http://a:80", out warm)).IsEqualTo(handle);
+        await Assert.That(warm).IsTrue();
+        pool.Put("http://a:80", handle, dirty: true);
+        await Assert.That(pool.Take("http://a:80", out warm)).IsEqualTo(handle);
+        await Assert.That(warm).IsFalse(); // reset: its per-handle options must be set again
+        pool.Put("http://a:80", handle, dirty: true);
         pool.Clear();
     }
 }
