@@ -25,8 +25,27 @@ public static class Ids
         TakeRandom(bytes[6..]);
         bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F)); // version 7
         bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F)); // RFC 9562 variant
-        return new Guid(bytes, bigEndian: true).ToString("D");
+        return Format(bytes);
     }
+
+    /// <summary>
+    /// The 16 bytes as "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lowercase, in order: what new Guid(bytes, bigEndian:
+    /// true).ToString("D") gives, at a tenth of its cost (1.8k instructions per id; callgrind, issue 13).
+    /// </summary>
+    internal static string Format(ReadOnlySpan<byte> bytes)
+    {
+        Span<char> text = stackalloc char[36];
+        var at = 0;
+        for (var i = 0; i < 16; i++)
+        {
+            if (i is 4 or 6 or 8 or 10) text[at++] = '-';
+            text[at++] = HexDigits[bytes[i] >> 4];
+            text[at++] = HexDigits[bytes[i] & 0xF];
+        }
+        return new string(text);
+    }
+
+    private const string HexDigits = "0123456789abcdef";
 
     private static void TakeRandom(Span<byte> into)
     {

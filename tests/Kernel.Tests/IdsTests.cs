@@ -38,4 +38,18 @@ public class IdsTests
         foreach (var i in randomPositions)
             await Assert.That(all.Select(id => id[i]).Distinct().Count()).IsEqualTo(16);
     }
+
+    [Test]
+    public async Task The_id_text_is_the_guid_format_of_its_bytes_in_order()
+    {
+        var random = new Random(7);
+        for (var i = 0; i < 200; i++)
+        {
+            var bytes = new byte[16];
+            random.NextBytes(bytes);
+            await Assert.That(Ids.Format(bytes)).IsEqualTo(new Guid(bytes, bigEndian: true).ToString("D"));
+        }
+        byte[] known = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10];
+        await Assert.That(Ids.Format(known)).IsEqualTo("01234567-89ab-cdef-fedc-ba9876543210");
+    }
 }
