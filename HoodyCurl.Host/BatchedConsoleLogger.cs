@@ -83,6 +83,12 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
             over = _pending.WrittenCount > MaxPendingBytes;
         }
         if (text.Capacity > 16 * 1024) t_line = null; // one huge line (an exception) does not stay pinned to the thread
+        Appended(first, over);
+    }
+
+    /// <summary>After lines were appended: the writer is woken by the first line of a batch, or the caller writes a full one itself.</summary>
+    private void Appended(bool first, bool over)
+    {
         if (over) Flush();
         else if (first) _signal.Set();
     }
@@ -110,8 +116,7 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
             _pending.Write(buffer.AsSpan(0, length));
             over = _pending.WrittenCount > MaxPendingBytes;
         }
-        if (over) Flush();
-        else if (first) _signal.Set();
+        Appended(first, over);
     }
 
     private static bool TryWriteLine(Span<byte> line, byte[] category, byte[] levelPrefix, int eventId, IUtf8LogMessage message, out int length)

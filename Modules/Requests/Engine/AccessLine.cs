@@ -16,8 +16,14 @@ internal sealed class AccessLine(string requestId, string door, string decision,
 
     public static readonly Func<AccessLine, Exception?, string> Format = static (line, _) => line.ToString();
 
-    public override string ToString() =>
-        $"request {requestId} door={door} decision={decision} reason={reason} upstream={upstream} status={status} bytes={bytes} duration_ms={durationMs} attempts={attempts}";
+    /// <summary>The message as text (the json format and any other sink): the UTF-8 writer's bytes, decoded.</summary>
+    public override string ToString()
+    {
+        var buffer = new byte[256];
+        int written;
+        while (!TryWriteMessage(buffer, out written)) buffer = new byte[buffer.Length * 2];
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, written);
+    }
 
     public bool TryWriteMessage(Span<byte> destination, out int written) =>
         Utf8.TryWrite(destination,

@@ -16,7 +16,6 @@ internal static partial class Log
     public static void RequestFinished(ILogger logger, string requestId, string door, string decision, string reason,
         string upstream, int status, long bytes, long durationMs, int attempts)
     {
-        if (!logger.IsEnabled(LogLevel.Information)) return;
         logger.Log(LogLevel.Information, RequestFinishedEvent,
             new AccessLine(requestId, door, decision, reason, upstream, status, bytes, durationMs, attempts), null, AccessLine.Format);
     }

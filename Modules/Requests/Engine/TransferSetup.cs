@@ -16,16 +16,20 @@ internal static unsafe class TransferSetup
         t.MaxResponseHeaderCount = options.MaxResponseHeaderCount;
         t.MaxResponseHeaderBytes = options.MaxResponseHeaderBytes;
         // What every transfer on a handle shares is set once per handle: a pooled handle that ran a plain GET keeps it
-        // (HandlePool.Put). Every option below this block is either set by every request or marks the handle dirty.
+        // (HandlePool.Put).
         if (!t.HandleWarm) ApplyPerHandle(easy, t.Loop, resolveList);
         var dirty = false;
+        // Any option beyond those every request sets (the plain LibCurl calls here) marks the handle, which is then
+        // reset before it serves another request (HandlePool.Put).
+        void Option(int option, long value) { dirty = true; LibCurl.SetLong(easy, option, value); }
+        void Text(int option, string value) { dirty = true; LibCurl.SetString(easy, option, value); }
+        void Pointer(int option, nint value) { dirty = true; LibCurl.SetPtr(easy, option, value); }
         Check(LibCurl.SetString(easy, CurlOpt.URL, r.Url), "url");
         if (t.Proxy is not null)
         {
-            dirty = true;
-            LibCurl.SetString(easy, CurlOpt.PROXY, t.Proxy.Url);
-            LibCurl.SetPtr(easy, CurlOpt.PREREQFUNCTION, Callbacks.Prereq);
-            LibCurl.SetPtr(easy, CurlOpt.PREREQDATA, t.UserData);
+            Text(CurlOpt.PROXY, t.Proxy.Url);
+            Pointer(CurlOpt.PREREQFUNCTION, Callbacks.Prereq);
+            Pointer(CurlOpt.PREREQDATA, t.UserData);
         }
 
         t.ErrorBuffer = (nint)System.Runtime.InteropServices.NativeMemory.AllocZeroed(CurlConst.ERROR_SIZE);
@@ -37,63 +41,47 @@ internal static unsafe class TransferSetup
         // Timeouts (docs/api.md, D6): seconds in the API, milliseconds to libcurl.
         var timeout = r.Timeout ?? (t.Options.IsAsync ? options.DefaultAsyncTimeoutSecs : options.DefaultTimeoutSecs);
         LibCurl.SetLong(easy, CurlOpt.TIMEOUT_MS, Math.Min(timeout, options.Limits.MaxTimeoutSecs) * 1000L);
-        if (r.ConnectTimeout is { } connect)
-        {
-            dirty = true;
-            LibCurl.SetLong(easy, CurlOpt.CONNECTTIMEOUT_MS, connect * 1000L);
-        }
+        if (r.ConnectTimeout is { } connect) Option(CurlOpt.CONNECTTIMEOUT_MS, connect * 1000L);
 
         var follow = r.FollowRedirects ?? true;
         LibCurl.SetLong(easy, CurlOpt.FOLLOWLOCATION, follow ? 1 : 0);
         LibCurl.SetLong(easy, CurlOpt.MAXREDIRS, r.MaxRedirects ?? 10);
-        if (r.MaxFilesize is { } maxFile)
-        {
-            dirty = true;
-            LibCurl.SetLong(easy, CurlOpt.MAXFILESIZE_LARGE, maxFile);
-        }
+        if (r.MaxFilesize is { } maxFile) Option(CurlOpt.MAXFILESIZE_LARGE, maxFile);
         if (r.Insecure == true)
         {
-            dirty = true;
-            LibCurl.SetLong(easy, CurlOpt.SSL_VERIFYPEER, 0);
-            LibCurl.SetLong(easy, CurlOpt.SSL_VERIFYHOST, 0);
+            Option(CurlOpt.SSL_VERIFYPEER, 0);
+            Option(CurlOpt.SSL_VERIFYHOST, 0);
         }
-        if (r.CertType is not null || r.Compressed == true || r.TcpNodelay is not null || r.Keepalive is not null
-            || r.KeepaliveTime is not null || r.Range is not null || r.SpeedLimit is not null || r.SpeedTime is not null
-            || r.Referer is not null || r.Cookie is not null || r.AuthUser is not null
-            || t.Options.LoadCookies is not null || t.Options.CaptureCookies)
-        {
-            dirty = true;
-        }
-        if (r.CertType is { } certType) LibCurl.SetString(easy, CurlOpt.SSLCERTTYPE, certType);
-        if (r.Compressed == true) LibCurl.SetString(easy, CurlOpt.ACCEPT_ENCODING, "");
-        if (r.TcpNodelay is { } nodelay) LibCurl.SetLong(easy, CurlOpt.TCP_NODELAY, nodelay ? 1 : 0);
-        if (r.Keepalive is { } keepalive) LibCurl.SetLong(easy, CurlOpt.TCP_KEEPALIVE, keepalive ? 1 : 0);
+        if (r.CertType is { } certType) Text(CurlOpt.SSLCERTTYPE, certType);
+        if (r.Compressed == true) Text(CurlOpt.ACCEPT_ENCODING, "");
+        if (r.TcpNodelay is { } nodelay) Option(CurlOpt.TCP_NODELAY, nodelay ? 1 : 0);
+        if (r.Keepalive is { } keepalive) Option(CurlOpt.TCP_KEEPALIVE, keepalive ? 1 : 0);
         if (r.KeepaliveTime is { } idle)
         {
-            LibCurl.SetLong(easy, CurlOpt.TCP_KEEPALIVE, 1);
-            LibCurl.SetLong(easy, CurlOpt.TCP_KEEPIDLE, idle);
-            LibCurl.SetLong(easy, CurlOpt.TCP_KEEPINTVL, idle);
+            Option(CurlOpt.TCP_KEEPALIVE, 1);
+            Option(CurlOpt.TCP_KEEPIDLE, idle);
+            Option(CurlOpt.TCP_KEEPINTVL, idle);
         }
-        if (r.Range is { } range) LibCurl.SetString(easy, CurlOpt.RANGE, range);
+        if (r.Range is { } range) Text(CurlOpt.RANGE, range);
         if (r.SpeedLimit is { } speedLimit)
         {
-            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_LIMIT, speedLimit);
-            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_TIME, r.SpeedTime ?? 30);
+            Option(CurlOpt.LOW_SPEED_LIMIT, speedLimit);
+            Option(CurlOpt.LOW_SPEED_TIME, r.SpeedTime ?? 30);
         }
         else if (r.SpeedTime is { } speedTime)
         {
-            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_LIMIT, 1);
-            LibCurl.SetLong(easy, CurlOpt.LOW_SPEED_TIME, speedTime);
+            Option(CurlOpt.LOW_SPEED_LIMIT, 1);
+            Option(CurlOpt.LOW_SPEED_TIME, speedTime);
         }
 
         LibCurl.SetString(easy, CurlOpt.USERAGENT, r.UserAgent ?? options.DefaultUserAgent);
-        if (r.Referer is { } referer) LibCurl.SetString(easy, CurlOpt.REFERER, referer);
-        if (r.Cookie is { } cookie) LibCurl.SetString(easy, CurlOpt.COOKIE, cookie);
+        if (r.Referer is { } referer) Text(CurlOpt.REFERER, referer);
+        if (r.Cookie is { } cookie) Text(CurlOpt.COOKIE, cookie);
         if (r.AuthUser is { } user)
         {
-            LibCurl.SetString(easy, CurlOpt.USERNAME, user);
-            LibCurl.SetString(easy, CurlOpt.PASSWORD, r.AuthPassword ?? "");
-            LibCurl.SetLong(easy, CurlOpt.HTTPAUTH, r.AuthMethod switch
+            Text(CurlOpt.USERNAME, user);
+            Text(CurlOpt.PASSWORD, r.AuthPassword ?? "");
+            Option(CurlOpt.HTTPAUTH, r.AuthMethod switch
             {
                 AuthMethod.Digest => CurlAuth.DIGEST,
                 AuthMethod.Ntlm => CurlAuth.NTLM,
@@ -104,12 +92,12 @@ internal static unsafe class TransferSetup
 
         if (t.Options.LoadCookies is { } cookies)
         {
-            LibCurl.SetString(easy, CurlOpt.COOKIEFILE, ""); // switch the cookie engine on
-            foreach (var line in cookies) LibCurl.SetString(easy, CurlOpt.COOKIELIST, line);
+            Text(CurlOpt.COOKIEFILE, ""); // switch the cookie engine on
+            foreach (var line in cookies) Text(CurlOpt.COOKIELIST, line);
         }
         else if (t.Options.CaptureCookies)
         {
-            LibCurl.SetString(easy, CurlOpt.COOKIEFILE, "");
+            Text(CurlOpt.COOKIEFILE, "");
         }
 
         if (!ApplyMethodAndBody(t, easy, r)) dirty = true;
