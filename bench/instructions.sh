@@ -8,13 +8,16 @@
 #
 #   bench/instructions.sh [BIN...]     default dist/hoody-curl; several binaries are measured one after another
 #
-# Knobs: INSN_SECS=15 (measured seconds), INSN_CONNS=32, BENCH_KEEP=1 (keep the work dir, with callgrind's files
-# for callgrind_annotate).
+# Knobs: INSN_SECS=15 (measured seconds), INSN_CONNS=32, INSN_MODE=get|post|json (the GET bridge with
+# response=transparent, the rig's POST workload, or the GET bridge with response=json), BENCH_KEEP=1 (keep the work
+# dir, with callgrind's files for callgrind_annotate).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${INSN_SECS:-15}
 CONNS=${INSN_CONNS:-32}
+MODE=${INSN_MODE:-get}
+case "$MODE" in get|post|json) ;; *) echo "INSN_MODE must be get, post or json" >&2; exit 2 ;; esac
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -45,6 +48,20 @@ PIDS+=("$!")
 wait_http "http://127.0.0.1:$PORT_UP/1k.bin" 10 || die "nginx did not start"
 
 URL="http://127.0.0.1:$PORT_HC/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$PORT_UP%2F1k.bin&response=transparent"
+LOAD_URL=$URL
+WRK_ARGS=()
+if [ "$MODE" = json ]; then
+  LOAD_URL="http://127.0.0.1:$PORT_HC/api/v1/curl/request?url=http%3A%2F%2F127.0.0.1%3A$PORT_UP%2F1k.bin&response=json"
+elif [ "$MODE" = post ]; then
+  # The rig's POST workload (../shared/bench): the same relayed GET, described by a JSON body.
+  LOAD_URL="http://127.0.0.1:$PORT_HC/api/v1/curl/request"
+  cat >"$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"url":"http://127.0.0.1:$PORT_UP/1k.bin","method":"GET","response":"transparent"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+  WRK_ARGS=(-s "$WORK/post.lua")
+fi
 echo "| binary | requests | instructions | instructions per request |"
 echo "|---|---:|---:|---:|"
 n=0
@@ -56,9 +73,9 @@ for b in "${BINS[@]}"; do
   VG=$!
   PIDS+=("$VG")
   wait_http "$URL" 120 || { tail -20 "$WORK/sidecar-$n.log" >&2; die "$b did not answer under valgrind"; }
-  taskset -c 0 wrk -t1 -c"$CONNS" -d8s "$URL" >/dev/null
+  taskset -c 0 wrk -t1 -c"$CONNS" -d8s "${WRK_ARGS[@]}" "$LOAD_URL" >/dev/null
   callgrind_control -z "$VG" >/dev/null 2>&1
-  requests=$(taskset -c 0 wrk -t1 -c"$CONNS" -d"${SECS}s" "$URL" | awk '/requests in/ { print $1 }')
+  requests=$(taskset -c 0 wrk -t1 -c"$CONNS" -d"${SECS}s" "${WRK_ARGS[@]}" "$LOAD_URL" | awk '/requests in/ { print $1 }')
   callgrind_control -d "$VG" >/dev/null 2>&1
   kill -TERM "$VG"; wait "$VG" 2>/dev/null || true
   dump=$(ls -t "$out".* | head -1)

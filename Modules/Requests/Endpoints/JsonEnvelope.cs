@@ -270,8 +270,7 @@ internal static class JsonEnvelope
         // The body is what libcurl decoded (compressed: true): its Content-Encoding and the encoded
         // Content-Length no longer describe it, so they are dropped, as transparent mode does.
         var headers = upstream.BodyDecoded ? ResponseHeaders.WithoutEncoding(upstream.Headers) : upstream.Headers;
-        ResponseHeaders.WriteMap(w, "headers", headers);
-        ResponseHeaders.WriteRaw(w, "raw_headers", headers);
+        ResponseHeaders.Write(w, headers);
     }
 
     /// <summary>Everything after `body`, and the closing brace.</summary>

@@ -75,70 +75,112 @@ public static class ResponseHeaders
     }
 
     /// <summary>
-    /// Writes <see cref="Map"/>'s result as a JSON object. Up to <see cref="DirectMapLimit"/> headers it is written
-    /// straight from the list, with no dictionary, no builders and no lowered copies of the names:
-    /// building the map was 6 of the ~25 us a 1 KiB `response=json` answer costs over a transparent one (perf, issue 13).
+    /// Writes an answer's `headers` map and `raw_headers` list (docs/api.md D4). Both are laid out as bytes and handed to
+    /// the writer whole when the headers' text allows it (<see cref="Layout"/>): written call by call (each name lowered as
+    /// text, names compared ignoring case pair by pair, the writer transcoding and escape-checking every string), they
+    /// were 17.7k + 10.8k instructions per 1 KiB json answer with nginx's 8 headers, 13.8k together this way (callgrind,
+    /// bench/instructions.sh, issue 13).
     /// </summary>
-    public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
+    public static void Write(Utf8JsonWriter w, IReadOnlyList<HeaderEntry> headers)
     {
-        w.WriteStartObject(propertyName);
-        if (headers.Count > DirectMapLimit || !AsciiNames(headers))
+        var layout = Layout.Of(w, headers);
+        WriteMap(w, "headers", headers, layout);
+        WriteRaw(w, "raw_headers", headers, layout);
+    }
+
+    /// <summary>
+    /// Writes <see cref="Map"/>'s result as a JSON object. Up to <see cref="DirectMapLimit"/> headers with ASCII names it is
+    /// written straight from the list, with no dictionary, no builders and no lowered copies of the names on the heap:
+    /// building the map was 6 of the ~25 us a 1 KiB `response=json` answer costs over a transparent one (perf, issue 13).
+    /// The names are lowered once, as UTF-8, into one stack buffer, and repeats are found by comparing those bytes.
+    /// </summary>
+    public static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers) =>
+        WriteMap(w, propertyName, headers, Layout.Of(w, headers));
+
+    /// <summary>`raw_headers`: every header as {name, value}, in order and original case.</summary>
+    public static void WriteRaw(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers) =>
+        WriteRaw(w, propertyName, headers, Layout.Of(w, headers));
+
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the stack buffers are only read where written (zeroing them was 8k instructions)
+    private static void WriteMap(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers, Layout layout)
+    {
+        Span<byte> names = stackalloc byte[NameBytes];
+        Span<int> ends = stackalloc int[DirectMapLimit];
+        if (headers.Count > DirectMapLimit || !LowerAsciiNames(headers, names, ends))
         {
+            w.WriteStartObject(propertyName);
             foreach (var (key, value) in Map(headers)) w.WriteString(key, value);
+            w.WriteEndObject();
+            return;
         }
-        else
+        if (layout.Fits(headers.Count, MapPunctuation) && !layout.AnyNameEscaped)
         {
-            Span<char> lowered = stackalloc char[128];
+            Span<byte> json = stackalloc byte[JsonBytes];
+            var at = 0;
+            json[at++] = (byte)'{';
             for (var i = 0; i < headers.Count; i++)
             {
-                var name = headers[i].Name;
-                if (SameName(name, "set-cookie") || SeenBefore(headers, i)) continue;
-                string? joined = null;
+                var name = NameAt(names, ends, i);
+                if (name.SequenceEqual("set-cookie"u8) || SeenBefore(names, ends, i, name)) continue;
+                if (at > 1) json[at++] = (byte)',';
+                json[at++] = (byte)'"';
+                name.CopyTo(json[at..]);
+                at += name.Length;
+                "\":\""u8.CopyTo(json[at..]);
+                at += 3;
+                at += Narrow(headers[i].Value, json[at..], layout.Escaped(i, value: true));
                 for (var j = i + 1; j < headers.Count; j++)
-                    if (SameName(headers[j].Name, name)) joined = string.Concat(joined ?? headers[i].Value, ", ", headers[j].Value);
-                var value = joined ?? headers[i].Value;
-                if (name.Length <= lowered.Length)
                 {
-                    var lower = lowered[..name.Length]; // no lowered copy of the name on the heap
-                    name.AsSpan().ToLowerInvariant(lower);
-                    w.WriteString(lower, value);
+                    if (!NameAt(names, ends, j).SequenceEqual(name)) continue;
+                    ", "u8.CopyTo(json[at..]);
+                    at += 2;
+                    at += Narrow(headers[j].Value, json[at..], layout.Escaped(j, value: true));
                 }
-                else
-                {
-                    w.WriteString(name.ToLowerInvariant(), value);
-                }
+                json[at++] = (byte)'"';
             }
+            json[at++] = (byte)'}';
+            w.WritePropertyName(propertyName);
+            w.WriteRawValue(json[..at], skipInputValidation: true);
+            return;
+        }
+        w.WriteStartObject(propertyName);
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var name = NameAt(names, ends, i);
+            if (name.SequenceEqual("set-cookie"u8) || SeenBefore(names, ends, i, name)) continue;
+            string? joined = null;
+            for (var j = i + 1; j < headers.Count; j++)
+                if (NameAt(names, ends, j).SequenceEqual(name)) joined = string.Concat(joined ?? headers[i].Value, ", ", headers[j].Value);
+            w.WriteString(name, joined ?? headers[i].Value);
         }
         w.WriteEndObject();
     }
 
-    /// <summary>Above this many headers the map is built with a dictionary (the direct path compares every pair).</summary>
-    internal const int DirectMapLimit = 32;
-
-    /// <summary>ASCII names lower char by char exactly as a whole string does; anything else takes the map's path.</summary>
-    private static bool AsciiNames(IReadOnlyList<HeaderEntry> headers)
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    private static void WriteRaw(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers, Layout layout)
     {
-        foreach (var h in headers)
-            if (h.Name.AsSpan().ContainsAnyExceptInRange('\0', '\u007f')) return false;
-        return true;
-    }
-
-    private static bool SeenBefore(IReadOnlyList<HeaderEntry> headers, int index)
-    {
-        for (var j = 0; j < index; j++)
-            if (SameName(headers[j].Name, headers[index].Name)) return true;
-        return false;
-    }
-
-    /// <summary>Equal once both are lowered, as <see cref="Map"/> keys them (ASCII names: the direct path only sees those).</summary>
-    private static bool SameName(string a, string b) => a.Equals(b, StringComparison.OrdinalIgnoreCase);
-
-    // Encoded once: as strings, each write checked and transcoded the two names again (0.5 µs per json answer; perf, issue 13).
-    private static readonly JsonEncodedText NameField = JsonEncodedText.Encode("name");
-    private static readonly JsonEncodedText ValueField = JsonEncodedText.Encode("value");
-
-    public static void WriteRaw(Utf8JsonWriter w, string propertyName, IReadOnlyList<HeaderEntry> headers)
-    {
+        if (layout.Fits(headers.Count, RawPunctuation))
+        {
+            Span<byte> json = stackalloc byte[JsonBytes];
+            var at = 0;
+            json[at++] = (byte)'[';
+            for (var i = 0; i < headers.Count; i++)
+            {
+                if (i > 0) json[at++] = (byte)',';
+                "{\"name\":\""u8.CopyTo(json[at..]);
+                at += 9;
+                at += Narrow(headers[i].Name, json[at..], layout.Escaped(i, value: false));
+                "\",\"value\":\""u8.CopyTo(json[at..]);
+                at += 11;
+                at += Narrow(headers[i].Value, json[at..], layout.Escaped(i, value: true));
+                "\"}"u8.CopyTo(json[at..]);
+                at += 2;
+            }
+            json[at++] = (byte)']';
+            w.WritePropertyName(propertyName);
+            w.WriteRawValue(json[..at], skipInputValidation: true);
+            return;
+        }
         w.WriteStartArray(propertyName);
         foreach (var h in headers)
         {
@@ -149,4 +191,137 @@ public static class ResponseHeaders
         }
         w.WriteEndArray();
     }
+
+    /// <summary>Above this many headers the map is built with a dictionary (the direct path compares every pair).</summary>
+    internal const int DirectMapLimit = 32;
+
+    /// <summary>Room for the lowered names of the direct path; longer lists of names take the map's path.</summary>
+    private const int NameBytes = 2048;
+
+    /// <summary>Room for a headers object or array laid out as bytes; a larger one is written through the writer's calls.</summary>
+    private const int JsonBytes = 4096;
+
+    /// <summary>The bytes around one map entry: "":"" and a comma (a repeat adds ", " and no name: less).</summary>
+    private const int MapPunctuation = 6;
+
+    /// <summary>The bytes around one raw header: {"name":"","value":""} and a comma.</summary>
+    private const int RawPunctuation = 23;
+
+    /// <summary>
+    /// Every name lowered into <paramref name="names"/>, one after another, with where each ends; false when one is not
+    /// ASCII (those take the map's path, which lowers them as text) or they do not fit. ASCII lowers byte by byte exactly
+    /// as a whole string does.
+    /// </summary>
+    private static bool LowerAsciiNames(IReadOnlyList<HeaderEntry> headers, Span<byte> names, Span<int> ends)
+    {
+        var used = 0;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var name = headers[i].Name;
+            if (name.Length > names.Length - used) return false;
+            if (System.Text.Ascii.ToLower(name, names[used..], out var written) != System.Buffers.OperationStatus.Done) return false;
+            ends[i] = used += written;
+        }
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> NameAt(ReadOnlySpan<byte> names, ReadOnlySpan<int> ends, int index)
+    {
+        var start = index == 0 ? 0 : ends[index - 1];
+        return names[start..ends[index]];
+    }
+
+    private static bool SeenBefore(ReadOnlySpan<byte> names, ReadOnlySpan<int> ends, int index, ReadOnlySpan<byte> name)
+    {
+        for (var j = 0; j < index; j++)
+            if (NameAt(names, ends, j).SequenceEqual(name)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Characters every JSON encoder leaves as they are: printable ASCII but the quote and backslash (always escaped) and
+    /// what the default encoder also escapes (HTML-sensitive &lt; &gt; &amp; ', and + `). Text made only of these is the same
+    /// bytes in the answer whatever encoder the writer has, so it is copied, not escaped.
+    /// </summary>
+    internal static readonly System.Buffers.SearchValues<char> PlainChars =
+        System.Buffers.SearchValues.Create(" !#$%()*,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~");
+
+    /// <summary>What the relaxed encoder (the envelope's) leaves as it is: printable ASCII but the quote and backslash.</summary>
+    private static readonly System.Buffers.SearchValues<char> RelaxedChars =
+        System.Buffers.SearchValues.Create(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    internal static bool IsPlain(string text) => !text.AsSpan().ContainsAnyExcept(PlainChars);
+
+    /// <summary>
+    /// Whether the headers can be laid out as bytes, and what that needs: the bytes their text takes with its escapes, and
+    /// which names and values hold a character to escape. Only for an unindented writer (its layout otherwise differs),
+    /// up to <see cref="DirectMapLimit"/> headers, and text every such writer writes the same: <see cref="PlainChars"/>,
+    /// or, for the relaxed encoder the envelope uses, all printable ASCII with the quote and backslash written \" and \\
+    /// (an ETag always holds quotes). Anything else goes through the writer's calls.
+    /// </summary>
+    private readonly struct Layout(bool possible, int textBytes, ulong escaped)
+    {
+        public static Layout Of(Utf8JsonWriter w, IReadOnlyList<HeaderEntry> headers)
+        {
+            if (w.Options.Indented || headers.Count > DirectMapLimit) return default;
+            var relaxed = ReferenceEquals(w.Options.Encoder, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+            var total = 0;
+            ulong escaped = 0;
+            for (var i = 0; i < headers.Count; i++)
+            {
+                var name = Escapes(headers[i].Name, relaxed);
+                var value = Escapes(headers[i].Value, relaxed);
+                if (name < 0 || value < 0) return default;
+                if (name > 0) escaped |= 1UL << (2 * i);
+                if (value > 0) escaped |= 1UL << (2 * i + 1);
+                total += headers[i].Name.Length + name + headers[i].Value.Length + value;
+                if (total > JsonBytes) return default;
+            }
+            return new Layout(true, total, escaped);
+        }
+
+        /// <summary>True when the headers laid out with <paramref name="overhead"/> bytes of punctuation each fit the buffer.</summary>
+        public bool Fits(int count, int overhead) => possible && textBytes + count * overhead + 2 <= JsonBytes;
+
+        public bool Escaped(int index, bool value) => (escaped & (1UL << (2 * index + (value ? 1 : 0)))) != 0;
+
+        public bool AnyNameEscaped => (escaped & 0x5555_5555_5555_5555UL) != 0;
+    }
+
+    /// <summary>How many escapes the layout adds to <paramref name="text"/>, or -1 when it holds a character the layout does not write.</summary>
+    private static int Escapes(string text, bool relaxed)
+    {
+        var span = text.AsSpan();
+        var first = span.IndexOfAnyExcept(relaxed ? RelaxedChars : PlainChars); // one vectorised scan; most text stops here
+        if (first < 0) return 0;
+        if (!relaxed) return -1;
+        var count = 0;
+        foreach (var c in span[first..])
+        {
+            if (c is '"' or '\\') count++;
+            else if (c is < ' ' or > '~') return -1;
+        }
+        return count;
+    }
+
+    /// <summary>Copies text <see cref="Escapes"/> accepted as bytes, the quote and backslash escaped where it found them; returns how many.</summary>
+    private static int Narrow(string text, Span<byte> destination, bool escaped)
+    {
+        if (!escaped)
+        {
+            System.Text.Ascii.FromUtf16(text, destination, out var written);
+            return written;
+        }
+        var at = 0;
+        foreach (var c in text)
+        {
+            if (c is '"' or '\\') destination[at++] = (byte)'\\';
+            destination[at++] = (byte)c;
+        }
+        return at;
+    }
+
+    // Encoded once: as strings, each write checked and transcoded the two names again (0.5 µs per json answer; perf, issue 13).
+    private static readonly JsonEncodedText NameField = JsonEncodedText.Encode("name");
+    private static readonly JsonEncodedText ValueField = JsonEncodedText.Encode("value");
 }
