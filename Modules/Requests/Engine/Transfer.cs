@@ -46,12 +46,15 @@ internal sealed class Transfer
         Loop = loop;
         Guard = guard;
         PoolKey = poolKey;
-        Pipe = new Pipe(new PipeOptions(
-            pool: Kernel.Memory.BlockMemoryPool.Bodies,
-            pauseWriterThreshold: PauseBytes, resumeWriterThreshold: ResumeBytes,
-            minimumSegmentSize: 16 * 1024, readerScheduler: PipeScheduler.ThreadPool,
-            writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+        Pipe = new Pipe(BodyPipeOptions);
     }
+
+    /// <summary>The body pipe's settings: immutable, so one instance serves every transfer.</summary>
+    private static readonly PipeOptions BodyPipeOptions = new(
+        pool: Kernel.Memory.BlockMemoryPool.Bodies,
+        pauseWriterThreshold: PauseBytes, resumeWriterThreshold: ResumeBytes,
+        minimumSegmentSize: 16 * 1024, readerScheduler: PipeScheduler.ThreadPool,
+        writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
 
     public CurlRequest Request { get; }
     public ExecutionOptions Options { get; }
@@ -150,8 +153,9 @@ internal sealed class Transfer
         var text = TrimLineEnd(line);
         if (text.StartsWith("HTTP/"u8))
         {
-            // A new response (1xx, redirect hop, auth round): start over.
-            _headers = new List<HeaderEntry>(16);
+            // A new response (1xx, redirect hop, auth round): start over. The list is only handed out with the final
+            // head, so an empty one (the first status line) is kept rather than allocated again.
+            if (_headers.Count > 0) _headers = new List<HeaderEntry>(16);
             _fold = null;
             _headBytes = line.Length;
             var space = text.IndexOf((byte)' ');
