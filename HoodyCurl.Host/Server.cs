@@ -92,7 +92,10 @@ internal static class Server
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("HoodyCurl.Host");
         var pipeline = new RequestPipeline(log);
         app.Use(pipeline.InvokeAsync);
-        app.UseWebSockets(); // /ws (Realtime); keep-alive is set per accepted socket
+        // /ws and the channel (Realtime); keep-alive is set per accepted socket. Only a request that can be a WebSocket
+        // handshake (an Upgrade header, or HTTP/2's extended CONNECT) goes through the middleware, which otherwise gave
+        // every request a handshake object and a feature to check (issue 13); without it IsWebSocketRequest is false.
+        app.UseWhen(static c => c.Request.Headers.Upgrade.Count > 0 || HttpMethods.IsConnect(c.Request.Method), static ws => ws.UseWebSockets());
 
         var routes = app.MapGroup("");
         RequestPipeline.AnswerHeadWhereGet(routes);

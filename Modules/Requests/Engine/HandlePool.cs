@@ -22,13 +22,37 @@ internal sealed class HandlePool(int perOrigin, int globalCap, EngineMetrics met
     internal const long IdleGraceMs = 2000;
     private long _nextTrim;
 
-    private sealed class Idle(string key, nint easy, long since, bool warm)
+    /// <summary>
+    /// An idle handle, with its places in its origin's list and in the LRU list. Entries are reused (a free stack, this
+    /// loop's thread only): each Put allocated an entry and two list nodes, ~160 of ~6,000 bytes allocated per relayed
+    /// request (issue 13). Holding its own nodes also makes an eviction O(1) instead of a search of the origin's list.
+    /// </summary>
+    private sealed class Idle
     {
-        public string Key { get; } = key;
-        public nint Easy { get; } = easy;
-        public long Since { get; } = since;
-        public bool Warm { get; } = warm;
-        public LinkedListNode<Idle>? LruNode { get; set; }
+        public Idle()
+        {
+            OriginNode = new LinkedListNode<Idle>(this);
+            LruNode = new LinkedListNode<Idle>(this);
+        }
+
+        public string Key { get; set; } = "";
+        public nint Easy { get; set; }
+        public long Since { get; set; }
+        public bool Warm { get; set; }
+        public LinkedListNode<Idle> OriginNode { get; }
+        public LinkedListNode<Idle> LruNode { get; }
+    }
+
+    private readonly Stack<Idle> _free = new();
+
+    /// <summary>Most entries kept for reuse: after a burst the pool holds no more than this many spare entries.</summary>
+    private const int MaxFree = 256;
+
+    private void Recycle(Idle idle)
+    {
+        idle.Key = "";
+        idle.Easy = 0;
+        if (_free.Count < MaxFree) _free.Push(idle);
     }
 
     /// <summary>A handle for <paramref name="key"/>; <paramref name="warm"/> when it still has TransferSetup's per-handle options.</summary>
@@ -38,14 +62,17 @@ internal sealed class HandlePool(int perOrigin, int globalCap, EngineMetrics met
         metrics.PoolTakes.Inc();
         if (_byOrigin.TryGetValue(key, out var list) && list.Last is { } node)
         {
+            var idle = node.Value;
             list.RemoveLast();
             if (list.Count == 0) _byOrigin.Remove(key);
-            _lru.Remove(node.Value.LruNode!);
+            _lru.Remove(idle.LruNode);
             budget.Release();
             metrics.PoolIdle.Dec();
             metrics.PoolHits.Inc();
-            warm = node.Value.Warm;
-            return node.Value.Easy;
+            warm = idle.Warm;
+            var easy = idle.Easy;
+            Recycle(idle);
+            return easy;
         }
         metrics.PoolMisses.Inc();
         return LibCurl.curl_easy_init();
@@ -73,9 +100,13 @@ internal sealed class HandlePool(int perOrigin, int globalCap, EngineMetrics met
         }
         metrics.PoolPuts.Inc();
         if (!_byOrigin.TryGetValue(key, out var list)) _byOrigin[key] = list = new LinkedList<Idle>();
-        var idle = new Idle(key, easy, NowMs, warm: !dirty);
-        list.AddLast(idle);
-        idle.LruNode = _lru.AddLast(idle);
+        var idle = _free.Count > 0 ? _free.Pop() : new Idle();
+        idle.Key = key;
+        idle.Easy = easy;
+        idle.Since = NowMs;
+        idle.Warm = !dirty;
+        list.AddLast(idle.OriginNode);
+        _lru.AddLast(idle.LruNode);
         budget.Acquire();
         metrics.PoolIdle.Inc();
     }
@@ -116,13 +147,15 @@ internal sealed class HandlePool(int perOrigin, int globalCap, EngineMetrics met
     private void Evict(Idle idle, string reason)
     {
         var list = _byOrigin[idle.Key];
-        list.Remove(idle);
+        list.Remove(idle.OriginNode);
         if (list.Count == 0) _byOrigin.Remove(idle.Key);
-        _lru.Remove(idle.LruNode!);
+        _lru.Remove(idle.LruNode);
         budget.Release();
         metrics.PoolIdle.Dec();
         metrics.PoolEvictions.WithLabels(reason).Inc();
-        LibCurl.curl_easy_cleanup(idle.Easy);
+        var easy = idle.Easy;
+        Recycle(idle);
+        LibCurl.curl_easy_cleanup(easy);
     }
 }
 

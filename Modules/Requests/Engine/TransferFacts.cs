@@ -8,7 +8,9 @@ namespace HoodyCurl.Requests.Engine;
 
 internal static class TransferFacts
 {
-    public static TransferInfo Read(nint easy) => new()
+    /// <summary>The facts of a finished transfer. Strings equal to the head's (its effective URL and content type) or to
+    /// <paramref name="likelyIp"/> are shared rather than read as new strings.</summary>
+    public static TransferInfo Read(nint easy, TransferHead? head = null, string? likelyIp = null) => new()
     {
         Total = Seconds(easy, CurlInfo.TOTAL_TIME_T),
         NameLookup = Seconds(easy, CurlInfo.NAMELOOKUP_TIME_T),
@@ -21,9 +23,9 @@ internal static class TransferFacts
         SizeUpload = Long(easy, CurlInfo.SIZE_UPLOAD_T),
         SpeedDownload = Long(easy, CurlInfo.SPEED_DOWNLOAD_T),
         SpeedUpload = Long(easy, CurlInfo.SPEED_UPLOAD_T),
-        ContentType = LibCurl.GetString(easy, CurlInfo.CONTENT_TYPE),
-        EffectiveUrl = LibCurl.GetString(easy, CurlInfo.EFFECTIVE_URL),
-        PrimaryIp = LibCurl.GetString(easy, CurlInfo.PRIMARY_IP) is { Length: > 0 } ip ? ip : null,
+        ContentType = LibCurl.GetString(easy, CurlInfo.CONTENT_TYPE, LastValue(head, "content-type")),
+        EffectiveUrl = LibCurl.GetString(easy, CurlInfo.EFFECTIVE_URL, head?.EffectiveUrl),
+        PrimaryIp = LibCurl.GetString(easy, CurlInfo.PRIMARY_IP, likelyIp) is { Length: > 0 } ip ? ip : null,
         StatusCode = (int)Long(easy, CurlInfo.RESPONSE_CODE),
     };
 
@@ -41,6 +43,14 @@ internal static class TransferFacts
         }
         LibCurl.curl_slist_free_all(list);
         return lines;
+    }
+
+    private static string? LastValue(TransferHead? head, string name)
+    {
+        if (head is null) return null;
+        for (var i = head.Headers.Count - 1; i >= 0; i--)
+            if (head.Headers[i].Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return head.Headers[i].Value;
+        return null;
     }
 
     private static long Long(nint easy, int info) => LibCurl.GetLong(easy, info, out var value) == 0 ? value : 0;

@@ -24,6 +24,9 @@ internal sealed unsafe class TransferLoop : IDisposable
     private const int IdleWaitMs = 1000;
 
     private readonly ConcurrentQueue<LoopCommand> _commands = new();
+
+    /// <summary>Response header values by known name, for the header callback (this loop's thread only).</summary>
+    internal HeaderValueCache HeaderValues { get; } = new();
     private readonly Dictionary<nint, Transfer> _active = [];
     /// <summary>What epoll watches now, per socket.</summary>
     private readonly Dictionary<int, uint> _watched = [];
@@ -431,6 +434,9 @@ internal sealed unsafe class TransferLoop : IDisposable
         }
     }
 
+    /// <summary>The upstream address of the last finished transfer: the next one's is usually the same string.</summary>
+    private string? _lastPrimaryIp;
+
     private void Finish(Transfer t, ApiError? error, string? bypass)
     {
         var easy = t.Easy;
@@ -438,7 +444,8 @@ internal sealed unsafe class TransferLoop : IDisposable
         IReadOnlyList<string>? cookies = null;
         if (easy != 0)
         {
-            info = TransferFacts.Read(easy);
+            info = TransferFacts.Read(easy, t.DeliveredHead, _lastPrimaryIp);
+            if (info.PrimaryIp is not null) _lastPrimaryIp = info.PrimaryIp;
             if (t.Options.CaptureCookies && error is null) cookies = TransferFacts.Cookies(easy);
             // An unfinished or failed transfer leaves its connection in an unknown state: never reuse it.
             if (error is not null && _active.ContainsKey(easy)) t.ForbidReuse();

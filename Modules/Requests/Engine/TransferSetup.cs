@@ -188,15 +188,27 @@ internal static unsafe class TransferSetup
         }
     }
 
+    /// <summary>Whether the caller sent a header, by name, ignoring case: a scan of the caller's few headers instead of a
+    /// set built per request (a HashSet allocated for every request, none or few headers in most; issue 13).</summary>
+    private readonly struct CallerHeaderNames(IReadOnlyList<HeaderEntry>? headers)
+    {
+        public bool Contains(string name)
+        {
+            if (headers is null) return false;
+            for (var i = 0; i < headers.Count; i++)
+                if (headers[i].Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return true;
+            return false;
+        }
+    }
+
     private static void ApplyHeaders(Transfer t, nint easy, CurlRequest r, IReadOnlyList<string> patterns)
     {
         nint list = 0;
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var names = new CallerHeaderNames(r.Headers);
         if (r.Headers is { } headers)
         {
             foreach (var h in headers)
             {
-                names.Add(h.Name);
                 // "Name:" with an empty value would remove a header in libcurl; "Name;" sends it empty.
                 list = LibCurl.curl_slist_append(list, h.Value.Length == 0 ? h.Name + ";" : h.Name + ": " + h.Value);
             }

@@ -39,7 +39,11 @@ internal static class UrlCanonicalizer
             return false;
         }
 
-        scheme = url[..end].ToLowerInvariant();
+        // The two schemes every request names come back as shared strings (two allocations per request before, issue 13).
+        var text = url.AsSpan(0, end);
+        scheme = text.Equals("http", StringComparison.OrdinalIgnoreCase) ? "http"
+            : text.Equals("https", StringComparison.OrdinalIgnoreCase) ? "https"
+            : text.ToString().ToLowerInvariant();
         return true;
     }
 

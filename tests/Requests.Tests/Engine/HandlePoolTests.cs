@@ -149,4 +149,79 @@ public class HandlePoolTests
         pool.Put("http://a:80", handle, dirty: true);
         pool.Clear();
     }
+
+    [Test]
+    public async Task Random_takes_puts_and_trims_match_a_model_of_per_origin_stacks_and_the_lru_order()
+    {
+        // The pool reuses its idle entries (and their list nodes): a reused entry left in a list, or a list node moved
+        // to the wrong list, shows as a take that returns another origin's handle, a handle twice, or a wrong eviction.
+        var clock = new FakeTimeProvider();
+        var (pool, metrics, _) = NewPool(perOrigin: 3, global: 5, clock: clock);
+        var random = new Random(1313);
+        string[] origins = ["http://a:80", "http://b:80", "http://c:80"];
+        var idle = origins.ToDictionary(o => o, _ => new List<(nint Easy, long Since)>()); // per origin, oldest first
+        var lru = new List<(string Origin, nint Easy, long Since)>(); // oldest first
+        var busy = new List<(string Origin, nint Easy)>();
+        long now = 0;
+        for (var step = 0; step < 3000; step++)
+        {
+            var op = random.Next(10);
+            if (op < 4)
+            {
+                var origin = origins[random.Next(origins.Length)];
+                var easy = pool.Take(origin, out _);
+                var stack = idle[origin];
+                if (stack.Count > 0)
+                {
+                    var expected = stack[^1].Easy;
+                    await Assert.That(easy).IsEqualTo(expected).Because($"step {step}: the newest idle handle of {origin}");
+                    stack.RemoveAt(stack.Count - 1);
+                    lru.RemoveAll(x => x.Easy == expected);
+                }
+                else
+                {
+                    await Assert.That(busy.Any(b => b.Easy == easy)).IsFalse().Because($"step {step}: a fresh handle is not one in use");
+                }
+                busy.Add((origin, easy));
+            }
+            else if (op < 8 && busy.Count > 0)
+            {
+                var i = random.Next(busy.Count);
+                var (origin, easy) = busy[i];
+                busy.RemoveAt(i);
+                pool.Put(origin, easy, dirty: random.Next(2) == 0);
+                idle[origin].Add((easy, now));
+                lru.Add((origin, easy, now));
+            }
+            else if (op == 8)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(700));
+                now += 700;
+            }
+            else
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(251)); // past the trim's own 250 ms spacing
+                now += 251;
+                pool.Trim();
+                var cutoff = now - HandlePool.IdleGraceMs;
+                foreach (var origin in origins)
+                    while (idle[origin].Count > 3 && idle[origin][0].Since <= cutoff)
+                    {
+                        var evicted = idle[origin][0].Easy;
+                        idle[origin].RemoveAt(0);
+                        lru.RemoveAll(x => x.Easy == evicted);
+                    }
+                while (lru.Count > 5 && lru[0].Since <= cutoff)
+                {
+                    var (origin, evicted, _) = lru[0];
+                    lru.RemoveAt(0);
+                    idle[origin].RemoveAll(x => x.Easy == evicted);
+                }
+            }
+            await Assert.That(metrics.PoolIdle.Value).IsEqualTo(lru.Count).Because($"step {step}");
+        }
+        foreach (var (origin, easy) in busy) pool.Put(origin, easy, dirty: true);
+        pool.Clear();
+        await Assert.That(metrics.PoolIdle.Value).IsEqualTo(0);
+    }
 }
