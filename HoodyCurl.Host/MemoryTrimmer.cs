@@ -13,7 +13,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace HoodyCurl.Host;
 
-internal sealed partial class MemoryTrimmer : BackgroundService
+internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : BackgroundService
 {
     /// <summary>How often allocation is sampled.</summary>
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
@@ -38,7 +38,7 @@ internal sealed partial class MemoryTrimmer : BackgroundService
     {
         try
         {
-            await TrimAfterStartAsync(stoppingToken).ConfigureAwait(false);
+            var firstTrafficTrimmed = await TrimAfterStartAsync(firstTraffic, stoppingToken).ConfigureAwait(false);
             using var timer = new PeriodicTimer(Period);
             var last = GC.GetTotalAllocatedBytes();
             var sinceTrim = 0L;
@@ -48,7 +48,11 @@ internal sealed partial class MemoryTrimmer : BackgroundService
                 var delta = now - last;
                 last = now;
                 sinceTrim += delta;
-                if (delta >= QuietBytes || (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes)) continue;
+                // The first requests after a quiet start run code start-up did not (see TrimAfterStartAsync): once, after
+                // the first traffic that came later than the start window, the first quiet period trims too.
+                var firstQuietAfterTraffic = !firstTrafficTrimmed && firstTraffic.SeenSinceArmed && delta < QuietBytes;
+                if (firstQuietAfterTraffic) firstTrafficTrimmed = true;
+                else if (delta >= QuietBytes || (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes)) continue;
                 Trim();
                 sinceTrim = 0;
                 last = GC.GetTotalAllocatedBytes();
@@ -62,23 +66,38 @@ internal sealed partial class MemoryTrimmer : BackgroundService
 
     /// <summary>
     /// Start-up allocates and touches what the steady state never needs again (the host's build, DI, routing):
-    /// at the first quiet half second the idle RSS fell from 37.6 to ~20 MiB (issue 13, bench/RESULTS.md).
+    /// at the first quiet half second the idle RSS fell from 37.6 to ~20 MiB (issue 13, bench/RESULTS.md). The first
+    /// request runs code of its own once (the router's tables, the engine's first handle and connection): when it comes
+    /// after that trim, RSS stayed ~5.5 MiB higher (23.9 -> 29.8 MiB, the executable's pages faulted back in), so the
+    /// first quiet half second after the first request that follows the start-up trim (within the start window) trims
+    /// once more. Returns whether that second trim ran (otherwise the periodic loop runs it after the first request).
     /// </summary>
-    private static async Task TrimAfterStartAsync(CancellationToken stoppingToken)
+    private static async Task<bool> TrimAfterStartAsync(FirstTraffic firstTraffic, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(StartPeriod);
         var last = GC.GetTotalAllocatedBytes();
         var deadline = Environment.TickCount64 + (long)StartWindow.TotalMilliseconds;
+        var trimmed = false;
         while (Environment.TickCount64 < deadline && await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             var now = GC.GetTotalAllocatedBytes();
-            if (now - last < StartQuietBytes)
+            var quiet = now - last < StartQuietBytes;
+            last = now;
+            if (!quiet) continue;
+            if (!trimmed)
             {
                 Trim();
-                return;
+                firstTraffic.Arm();
+                trimmed = true;
+                last = GC.GetTotalAllocatedBytes();
             }
-            last = now;
+            else if (firstTraffic.SeenSinceArmed)
+            {
+                Trim();
+                return true;
+            }
         }
+        return false;
     }
 
     private static long PooledFreeBytes() => HoodyCurl.Kernel.Memory.BlockMemoryPool.Bodies.FreeBytes + ServerMemoryPools.FreeBytes;

@@ -11,9 +11,10 @@ using Microsoft.Extensions.Logging;
 
 namespace HoodyCurl.Host;
 
-internal sealed class RequestPipeline(ILogger log)
+internal sealed class RequestPipeline(ILogger log, FirstTraffic? firstTraffic = null)
 {
     private long _inFlight;
+    private readonly FirstTraffic _firstTraffic = firstTraffic ?? new FirstTraffic();
 
     /// <summary>Requests being answered now.</summary>
     public long InFlight => Interlocked.Read(ref _inFlight);
@@ -21,6 +22,7 @@ internal sealed class RequestPipeline(ILogger log)
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         RequestIds.Assign(context);
+        _firstTraffic.Mark();
         Interlocked.Increment(ref _inFlight);
         try
         {
@@ -76,4 +78,30 @@ internal sealed class RequestPipeline(ILogger log)
             }
         }
     });
+}
+
+/// <summary>
+/// Whether a request reached the pipeline after the <see cref="MemoryTrimmer"/>'s start-up trim: armed by the trimmer,
+/// tripped by the first request after that. Per request it costs one read (one write for the request that trips it).
+/// </summary>
+internal sealed class FirstTraffic
+{
+    private volatile bool _armed;
+    private volatile bool _seen;
+
+    /// <summary>Whether a request came since <see cref="Arm"/>.</summary>
+    public bool SeenSinceArmed => _seen;
+
+    public void Arm()
+    {
+        _seen = false;
+        _armed = true;
+    }
+
+    public void Mark()
+    {
+        if (!_armed) return;
+        _armed = false;
+        _seen = true;
+    }
 }

@@ -74,6 +74,8 @@ internal static class Server
         builder.Services.AddSingleton(sse);
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Sse.SseCapacity(sse, metrics));
         builder.Services.AddSingleton(new HoodyCurl.Kernel.Memory.BufferBudget(maxBuffered, metrics));
+        var firstTraffic = new FirstTraffic();
+        builder.Services.AddSingleton(firstTraffic);
         builder.Services.AddHostedService<MemoryTrimmer>();
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, ServerMemoryPools>();
         foreach (var module in modules) module.AddServices(builder.Services, flags);
@@ -90,7 +92,7 @@ internal static class Server
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("HoodyCurl.Host");
-        var pipeline = new RequestPipeline(log);
+        var pipeline = new RequestPipeline(log, firstTraffic);
         app.Use(pipeline.InvokeAsync);
         // /ws and the channel (Realtime); keep-alive is set per accepted socket. Only a request that can be a WebSocket
         // handshake (an Upgrade header, or HTTP/2's extended CONNECT) goes through the middleware, which otherwise gave
