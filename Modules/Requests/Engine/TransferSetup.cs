@@ -17,7 +17,7 @@ internal static unsafe class TransferSetup
         t.MaxResponseHeaderBytes = options.MaxResponseHeaderBytes;
         // What every transfer on a handle shares is set once per handle: a pooled handle that ran a plain GET keeps it
         // (HandlePool.Put).
-        if (!t.HandleWarm) ApplyPerHandle(easy, t.Loop, resolveList);
+        if (!t.HandleWarm) ApplyPerHandle(easy, t.Loop, resolveList, options.DefaultUserAgent);
         var dirty = false;
         // Any option beyond those every request sets (the plain LibCurl calls here) marks the handle, which is then
         // reset before it serves another request (HandlePool.Put).
@@ -74,7 +74,8 @@ internal static unsafe class TransferSetup
             Option(CurlOpt.LOW_SPEED_TIME, speedTime);
         }
 
-        LibCurl.SetString(easy, CurlOpt.USERAGENT, r.UserAgent ?? options.DefaultUserAgent);
+        // The default User-Agent is a per-handle option (ApplyPerHandle); a caller's own marks the handle for a reset.
+        if (r.UserAgent is { } userAgent) Text(CurlOpt.USERAGENT, userAgent);
         if (r.Referer is { } referer) Text(CurlOpt.REFERER, referer);
         if (r.Cookie is { } cookie) Text(CurlOpt.COOKIE, cookie);
         if (r.AuthUser is { } user)
@@ -109,9 +110,10 @@ internal static unsafe class TransferSetup
     /// The options every transfer on a handle shares, set on a new or reset handle only: the protocols, no proxy from
     /// the environment, the share and resolve lists, the buffer, the callbacks and the loop's close-socket data.
     /// </summary>
-    private static void ApplyPerHandle(nint easy, TransferLoop loop, nint resolveList)
+    private static void ApplyPerHandle(nint easy, TransferLoop loop, nint resolveList, string defaultUserAgent)
     {
         LibCurl.SetLong(easy, CurlOpt.NOSIGNAL, 1);
+        LibCurl.SetString(easy, CurlOpt.USERAGENT, defaultUserAgent);
         LibCurl.SetString(easy, CurlOpt.PROTOCOLS_STR, "http,https");
         LibCurl.SetString(easy, CurlOpt.REDIR_PROTOCOLS_STR, "http,https");
         // Never a proxy from http_proxy/https_proxy/ALL_PROXY/NO_PROXY: the SSRF check at the connect would see the
@@ -201,8 +203,22 @@ internal static unsafe class TransferSetup
         }
     }
 
+    /// <summary>
+    /// The header list of a request that adds no header of its own: only "Expect:" (no 100-continue). libcurl only reads
+    /// a list, so one built at start serves every such transfer on every thread; building and freeing it per request was
+    /// two mallocs and two frees (issue 13). Never freed (it lives as long as the process).
+    /// </summary>
+    private static readonly nint ExpectOnly = LibCurl.curl_slist_append(0, "Expect:");
+
     private static void ApplyHeaders(Transfer t, nint easy, CurlRequest r, IReadOnlyList<string> patterns)
     {
+        if ((r.Headers is null || r.Headers.Count == 0) && !(r.Json is not null && r.DataBytes is null) && r.BearerToken is null && ExpectOnly != 0)
+        {
+            t.HeaderList = 0; // shared: nothing to free when the transfer ends
+            LibCurl.SetPtr(easy, CurlOpt.HTTPHEADER, ExpectOnly);
+            ApplyStrippedHeaders(t, r, patterns, new CallerHeaderNames(null));
+            return;
+        }
         nint list = 0;
         var names = new CallerHeaderNames(r.Headers);
         if (r.Headers is { } headers)
@@ -221,7 +237,11 @@ internal static unsafe class TransferSetup
         if (!names.Contains("Expect")) list = LibCurl.curl_slist_append(list, "Expect:");
         t.HeaderList = list;
         LibCurl.SetPtr(easy, CurlOpt.HTTPHEADER, list);
+        ApplyStrippedHeaders(t, r, patterns, names);
+    }
 
+    private static void ApplyStrippedHeaders(Transfer t, CurlRequest r, IReadOnlyList<string> patterns, CallerHeaderNames names)
+    {
         // The list a cross-origin redirect switches to (RedirectSecrets): the same minus every secret.
         if (r.FollowRedirects != false && RedirectSecrets.HasSecrets(r, patterns))
         {
