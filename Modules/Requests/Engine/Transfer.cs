@@ -565,16 +565,18 @@ internal sealed record TransferHead(int StatusCode, IReadOnlyList<HeaderEntry> H
 /// and again sends the same Server, Content-Type, Connection, Accept-Ranges (and, within its second, Date) each time, and
 /// a value whose bytes equal the last one's shares its string instead of decoding a new one. Values were ~410 of ~6,000
 /// bytes allocated per relayed 1 KiB request with nginx's 8 headers (issue 13). Values longer than
-/// <see cref="MaxCachedLength"/> are decoded and not kept, so the cache holds at most a few KiB.
+/// <see cref="MaxCachedLength"/> are decoded and not kept, so the cache holds at most a few KiB. Set-Cookie values are
+/// never kept: they differ per response, and a session's cookie should not outlive its response here.
 /// </summary>
 internal sealed class HeaderValueCache
 {
     internal const int MaxCachedLength = 128;
+    private static readonly bool[] Uncached = [.. Transfer.KnownNames.Select(n => n.Equals("set-cookie", StringComparison.OrdinalIgnoreCase))];
     private readonly string?[] _last = new string?[Transfer.KnownNames.Length];
 
     public string Get(int known, ReadOnlySpan<byte> value)
     {
-        if (value.Length > MaxCachedLength) return Transfer.Latin1(value);
+        if (value.Length > MaxCachedLength || Uncached[known]) return Transfer.Latin1(value);
         if (_last[known] is { } last && System.Text.Ascii.Equals(value, last)) return last;
         return _last[known] = Transfer.Latin1(value);
     }
