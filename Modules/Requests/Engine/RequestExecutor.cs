@@ -156,13 +156,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             var completion = FinishAsync(transfer.Completion, registration, options, head.StatusCode, started, upstream, attempts, held);
             var decoded = request.Compressed == true && head.Headers.Any(h =>
                 h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase) && !h.Value.Equals("identity", StringComparison.OrdinalIgnoreCase));
-            return new UpstreamResponse(head.StatusCode, head.Headers, head.EffectiveUrl, decoded, transfer.Pipe.Reader, completion, attempts,
-                () =>
-                {
-                    transfer.MarkCancelled();
-                    transfer.Loop.Post(new LoopCommand(LoopCommandKind.Cancel, transfer));
-                },
-                () => transfer.Loop.Post(new LoopCommand(LoopCommandKind.Promote, transfer)));
+            return new UpstreamResponse(head.StatusCode, head.Headers, head.EffectiveUrl, decoded, transfer.Pipe.Reader, completion, attempts, transfer);
         }
     }
 

@@ -17,7 +17,7 @@ using HoodyCurl.Requests.Security;
 
 namespace HoodyCurl.Requests.Engine;
 
-internal sealed class Transfer
+internal sealed class Transfer : ITransferControl
 {
     /// <summary>Pipe thresholds: the transfer pauses when this many bytes wait unread.</summary>
     internal const int PauseBytes = 1024 * 1024;
@@ -539,6 +539,16 @@ internal sealed class Transfer
     }
 
     public void MarkCancelled() => Cancelled = true;
+
+    /// <summary>The caller went away: the transfer is marked and its loop told to cancel it (safe more than once).</summary>
+    void ITransferControl.PostAbort()
+    {
+        MarkCancelled();
+        Loop.Post(new LoopCommand(LoopCommandKind.Cancel, this));
+    }
+
+    /// <summary>A long-lived SSE passthrough: its loop takes it off the sync timeout and the handle pool.</summary>
+    void ITransferControl.PostPromote() => Loop.Post(new LoopCommand(LoopCommandKind.Promote, this));
 
     /// <summary>Set when the response was promoted to an SSE passthrough: the handle is not pooled afterwards.</summary>
     public bool Promoted { get; private set; }
