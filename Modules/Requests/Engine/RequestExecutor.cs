@@ -156,7 +156,10 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             var completion = FinishAsync(transfer.Completion, registration, options, head.StatusCode, started, upstream, attempts, held);
             var decoded = request.Compressed == true && head.Headers.Any(h =>
                 h.Name.Equals("content-encoding", StringComparison.OrdinalIgnoreCase) && !h.Value.Equals("identity", StringComparison.OrdinalIgnoreCase));
-            return new UpstreamResponse(head.StatusCode, head.Headers, head.EffectiveUrl, decoded, transfer.Pipe.Reader, completion, attempts, transfer);
+            return new UpstreamResponse(head.StatusCode, head.Headers, head.EffectiveUrl, decoded, transfer.Pipe.Reader, completion, attempts, abort: null)
+            {
+                Control = transfer,
+            };
         }
     }
 

@@ -22,13 +22,6 @@ public sealed class UpstreamResponse : IAsyncDisposable
     private readonly ITransferControl? _control;
 
     internal UpstreamResponse(int statusCode, IReadOnlyList<HeaderEntry> headers, string effectiveUrl, bool bodyDecoded,
-        PipeReader body, Task<TransferResult> completion, int attempts, ITransferControl control)
-        : this(statusCode, headers, effectiveUrl, bodyDecoded, body, completion, attempts, abort: null)
-    {
-        _control = control;
-    }
-
-    internal UpstreamResponse(int statusCode, IReadOnlyList<HeaderEntry> headers, string effectiveUrl, bool bodyDecoded,
         PipeReader body, Task<TransferResult> completion, int attempts, Action? abort, Action? promote = null)
     {
         _promote = promote;
@@ -41,6 +34,9 @@ public sealed class UpstreamResponse : IAsyncDisposable
         Attempts = attempts;
         _abort = abort;
     }
+
+    /// <summary>The live transfer behind the response (the engine's); when set, Abort and Promote go to it.</summary>
+    internal ITransferControl? Control { init => _control = value; }
 
     public int StatusCode { get; }
     /// <summary>Headers of the final response, original case and order (set-cookie entries kept apart).</summary>
