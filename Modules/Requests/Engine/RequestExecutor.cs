@@ -87,7 +87,7 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
             throw new ApiErrorException(refused);
         }
         if (canonical is null) throw new System.Diagnostics.UnreachableException("the precheck passed without a canonical URL");
-        var origin = OriginOf(canonical, request);
+        var origin = _origins.Get(canonical, request);
         upstream = origin.Upstream;
         if (_options.Proxy is not null && await CheckProxiedTargetAsync(canonical, options, started, upstream, cancellationToken).ConfigureAwait(false) is { } proxiedRefusal)
             throw new ApiErrorException(proxiedRefusal);
@@ -165,8 +165,6 @@ internal sealed class RequestExecutor : IRequestExecutor, IDisposable
 
     /// <summary>Each origin's log text and pool key, built once per origin.</summary>
     private readonly OriginStringsCache _origins = new();
-
-    private OriginStrings OriginOf(CanonicalUrl canonical, CurlRequest request) => _origins.Get(canonical, request);
 
     /// <summary>
     /// Under --upstream-proxy the connect-time check only sees the proxy, so the target host is resolved (with the

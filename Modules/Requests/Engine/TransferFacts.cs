@@ -23,7 +23,8 @@ internal static class TransferFacts
         SizeUpload = Long(easy, CurlInfo.SIZE_UPLOAD_T),
         SpeedDownload = Long(easy, CurlInfo.SPEED_DOWNLOAD_T),
         SpeedUpload = Long(easy, CurlInfo.SPEED_UPLOAD_T),
-        ContentType = LibCurl.GetString(easy, CurlInfo.CONTENT_TYPE, LastValue(head, "content-type")),
+        ContentType = LibCurl.GetString(easy, CurlInfo.CONTENT_TYPE,
+            head?.Headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value),
         EffectiveUrl = LibCurl.GetString(easy, CurlInfo.EFFECTIVE_URL, head?.EffectiveUrl),
         PrimaryIp = LibCurl.GetString(easy, CurlInfo.PRIMARY_IP, likelyIp) is { Length: > 0 } ip ? ip : null,
         StatusCode = (int)Long(easy, CurlInfo.RESPONSE_CODE),
@@ -43,14 +44,6 @@ internal static class TransferFacts
         }
         LibCurl.curl_slist_free_all(list);
         return lines;
-    }
-
-    private static string? LastValue(TransferHead? head, string name)
-    {
-        if (head is null) return null;
-        for (var i = head.Headers.Count - 1; i >= 0; i--)
-            if (head.Headers[i].Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return head.Headers[i].Value;
-        return null;
     }
 
     private static long Long(nint easy, int info) => LibCurl.GetLong(easy, info, out var value) == 0 ? value : 0;

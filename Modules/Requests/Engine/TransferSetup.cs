@@ -210,9 +210,12 @@ internal static unsafe class TransferSetup
     /// </summary>
     private static readonly nint ExpectOnly = LibCurl.curl_slist_append(0, "Expect:");
 
+    /// <summary>A `json` body of the caller's own (not raw bytes): it goes with a Content-Type unless the caller set one.</summary>
+    private static bool SendsJson(CurlRequest r) => r.Json is not null && r.DataBytes is null;
+
     private static void ApplyHeaders(Transfer t, nint easy, CurlRequest r, IReadOnlyList<string> patterns)
     {
-        if ((r.Headers is null || r.Headers.Count == 0) && !(r.Json is not null && r.DataBytes is null) && r.BearerToken is null && ExpectOnly != 0)
+        if ((r.Headers is null || r.Headers.Count == 0) && !SendsJson(r) && r.BearerToken is null && ExpectOnly != 0)
         {
             t.HeaderList = 0; // shared: nothing to free when the transfer ends
             LibCurl.SetPtr(easy, CurlOpt.HTTPHEADER, ExpectOnly);
@@ -229,7 +232,7 @@ internal static unsafe class TransferSetup
                 list = LibCurl.curl_slist_append(list, h.Value.Length == 0 ? h.Name + ";" : h.Name + ": " + h.Value);
             }
         }
-        if (r.Json is not null && r.DataBytes is null && !names.Contains("Content-Type"))
+        if (SendsJson(r) && !names.Contains("Content-Type"))
             list = LibCurl.curl_slist_append(list, "Content-Type: application/json");
         if (r.BearerToken is { } token && !names.Contains("Authorization"))
             list = LibCurl.curl_slist_append(list, "Authorization: Bearer " + token);
@@ -251,7 +254,7 @@ internal static unsafe class TransferSetup
                 if (RedirectSecrets.IsSecret(h.Name, patterns)) continue;
                 stripped = LibCurl.curl_slist_append(stripped, h.Value.Length == 0 ? h.Name + ";" : h.Name + ": " + h.Value);
             }
-            if (r.Json is not null && r.DataBytes is null && !names.Contains("Content-Type"))
+            if (SendsJson(r) && !names.Contains("Content-Type"))
                 stripped = LibCurl.curl_slist_append(stripped, "Content-Type: application/json");
             stripped = LibCurl.curl_slist_append(stripped, "Expect:");
             t.StrippedHeaderList = stripped;

@@ -17,14 +17,12 @@ internal interface ITransferControl
 
 public sealed class UpstreamResponse : IAsyncDisposable
 {
-    private readonly Action? _abort;
-    private readonly Action? _promote;
     private readonly ITransferControl? _control;
 
     internal UpstreamResponse(int statusCode, IReadOnlyList<HeaderEntry> headers, string effectiveUrl, bool bodyDecoded,
         PipeReader body, Task<TransferResult> completion, int attempts, Action? abort, Action? promote = null)
     {
-        _promote = promote;
+        if (abort is not null || promote is not null) _control = new DelegateControl(abort, promote);
         StatusCode = statusCode;
         Headers = headers;
         EffectiveUrl = effectiveUrl;
@@ -32,7 +30,13 @@ public sealed class UpstreamResponse : IAsyncDisposable
         Body = body;
         Completion = completion;
         Attempts = attempts;
-        _abort = abort;
+    }
+
+    /// <summary>The control of a response that is not the engine's own (a cache hit, a tee): what its maker passed.</summary>
+    private sealed class DelegateControl(Action? abort, Action? promote) : ITransferControl
+    {
+        public void PostAbort() => abort?.Invoke();
+        public void PostPromote() => promote?.Invoke();
     }
 
     /// <summary>The live transfer behind the response (the engine's); when set, Abort and Promote go to it.</summary>
@@ -70,18 +74,10 @@ public sealed class UpstreamResponse : IAsyncDisposable
     }
 
     /// <summary>Aborts the transfer (the caller went away). Safe to call more than once.</summary>
-    public void Abort()
-    {
-        if (_control is not null) _control.PostAbort();
-        else _abort?.Invoke();
-    }
+    public void Abort() => _control?.PostAbort();
 
     /// <summary>Marks the transfer as a long-lived SSE passthrough (no sync default timeout, not pooled).</summary>
-    public void Promote()
-    {
-        if (_control is not null) _control.PostPromote();
-        else _promote?.Invoke();
-    }
+    public void Promote() => _control?.PostPromote();
 
     public async ValueTask DisposeAsync()
     {

@@ -51,15 +51,12 @@ internal static unsafe partial class LibCurl
 
     public static string StrError(int code) => Marshal.PtrToStringUTF8(curl_easy_strerror(code)) ?? $"curl error {code}";
 
-    public static string? GetString(nint easy, int info) =>
-        GetPtr(easy, info, out var p) == 0 && p != 0 ? Marshal.PtrToStringUTF8(p) : null;
-
     /// <summary>
     /// A string option's value, as <paramref name="likely"/> itself when its text is the same (no new string): the
     /// effective URL is the request's URL, the content type the head's, nearly always (each read as a new string was
     /// ~370 of ~6,000 bytes allocated per relayed request, issue 13).
     /// </summary>
-    public static string? GetString(nint easy, int info, string? likely)
+    public static string? GetString(nint easy, int info, string? likely = null)
     {
         if (GetPtr(easy, info, out var p) != 0 || p == 0) return null;
         var bytes = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)p);
