@@ -97,6 +97,7 @@ internal sealed class HandlePool(int perOrigin, int globalCap, EngineMetrics met
         {
             LibCurl.SetPtr(easy, Native.CurlOpt.ERRORBUFFER, 0);
             LibCurl.SetPtr(easy, Native.CurlOpt.HTTPHEADER, 0);
+            LibCurl.SetPtr(easy, Native.CurlOpt.CURLU, 0);
         }
         metrics.PoolPuts.Inc();
         if (!_byOrigin.TryGetValue(key, out var list)) _byOrigin[key] = list = new LinkedList<Idle>();

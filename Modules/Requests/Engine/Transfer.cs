@@ -81,6 +81,8 @@ internal sealed class Transfer : ITransferControl
     /// <summary>The header list without secrets, switched to on a cross-origin redirect (0 when nothing to strip).</summary>
     public nint StrippedHeaderList { get; set; }
     public nint Mime { get; set; }
+    /// <summary>The parsed URL set as CURLOPT_CURLU (UrlCache), held until the transfer finishes; null when libcurl parses it.</summary>
+    public UrlCache.Entry? ParsedUrl { get; set; }
     public nint ErrorBuffer { get; set; }
     public bool Cancelled { get; private set; }
     /// <summary>

@@ -40,6 +40,9 @@ internal sealed unsafe class TransferLoop : IDisposable
     private readonly EngineMetrics _metrics;
     private readonly HandlePool _pool;
     private readonly nint _resolveList;
+    /// <summary>Parsed URLs for CURLOPT_CURLU (this loop's thread only).</summary>
+    private readonly UrlCache _urls = new();
+    internal UrlCache Urls => _urls;
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly nint _multi;
@@ -164,6 +167,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             }
             _pool.Clear();
             LibCurl.curl_multi_cleanup(_multi);
+            _urls.Dispose();
         }
         finally
         {
@@ -382,7 +386,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             t.HandleWarm = warm;
         }
         t.Pin();
-        TransferSetup.Apply(t, _options, _resolveList);
+        TransferSetup.Apply(t, _options, _resolveList, _urls);
         var code = LibCurl.curl_multi_add_handle(_multi, t.Easy);
         if (code != 0) throw new InvalidOperationException($"curl_multi_add_handle failed with {code}");
         _active[t.Easy] = t;
@@ -465,6 +469,8 @@ internal sealed unsafe class TransferLoop : IDisposable
             t.Easy = 0;
             if (t.ErrorBuffer != 0) { NativeMemory.Free((void*)t.ErrorBuffer); t.ErrorBuffer = 0; }
         }
+        // After the handle left the multi: libcurl reads the parsed URL only while the transfer runs.
+        if (t.ParsedUrl is { } parsed) { _urls.Release(parsed); t.ParsedUrl = null; }
         Interlocked.Decrement(ref _load);
         t.Unpin();
         if (t.Denial is { } denial) _metrics.SsrfDenied.WithLabels(denial.Rule).Inc();

@@ -9,7 +9,7 @@ namespace HoodyCurl.Requests.Engine;
 
 internal static unsafe class TransferSetup
 {
-    public static void Apply(Transfer t, RequestsOptions options, nint resolveList)
+    public static void Apply(Transfer t, RequestsOptions options, nint resolveList, UrlCache urls)
     {
         var easy = t.Easy;
         var r = t.Request;
@@ -24,7 +24,15 @@ internal static unsafe class TransferSetup
         void Option(int option, long value) { dirty = true; LibCurl.SetLong(easy, option, value); }
         void Text(int option, string value) { dirty = true; LibCurl.SetString(easy, option, value); }
         void Pointer(int option, nint value) { dirty = true; LibCurl.SetPtr(easy, option, value); }
-        Check(LibCurl.SetString(easy, CurlOpt.URL, r.Url), "url");
+        // A URL seen before comes parsed, with its normalised text: libcurl then copies it instead of parsing and printing
+        // it (UrlCache, issue 13). The handle is cleared when the easy handle goes back to the pool (HandlePool.Put).
+        if (urls.Acquire(r.Url) is { } parsed)
+        {
+            t.ParsedUrl = parsed;
+            LibCurl.SetPtr(easy, CurlOpt.CURLU, parsed.Handle);
+            Check(LibCurl.SetPtr(easy, CurlOpt.URL, parsed.Text), "url");
+        }
+        else Check(LibCurl.SetString(easy, CurlOpt.URL, r.Url), "url");
         if (t.Proxy is not null)
         {
             Text(CurlOpt.PROXY, t.Proxy.Url);

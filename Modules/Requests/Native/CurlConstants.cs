@@ -30,6 +30,7 @@ internal static class CurlOpt
     public const int WRITEDATA = 10001;
     public const int READDATA = 10009;               // CURLOPTTYPE_CBPOINT + 9
     public const int URL = 10002;
+    public const int CURLU = 10282;                  // a parsed URL handle (CURLOPTTYPE_OBJECTPOINT + 282)
     public const int PROXY = 10004;
     public const int RANGE = 10007;
     public const int ERRORBUFFER = 10010;
@@ -67,6 +68,14 @@ internal static class CurlOpt
     // curl_off_t options (CURLOPTTYPE_OFF_T = 30000)
     public const int MAXFILESIZE_LARGE = 30117;
     public const int POSTFIELDSIZE_LARGE = 30120;
+}
+
+/// <summary>The URL API (curl/urlapi.h): the part and the flags libcurl 7.88's own parse of CURLOPT_URL uses (lib/url.c).</summary>
+internal static class CurlUrl
+{
+    public const int PART_URL = 0;                   // CURLUPART_URL
+    public const uint NON_SUPPORT_SCHEME = 1 << 3;   // CURLU_NON_SUPPORT_SCHEME
+    public const uint GUESS_SCHEME = 1 << 9;         // CURLU_GUESS_SCHEME
 }
 
 internal static class CurlInfo

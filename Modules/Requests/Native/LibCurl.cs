@@ -36,6 +36,13 @@ internal static unsafe partial class LibCurl
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int curl_mime_name(nint part, string name);
     [LibraryImport(Lib)] public static partial int curl_mime_data(nint part, byte* data, nuint size);
 
+    [LibraryImport(Lib)] public static partial nint curl_url();
+    [LibraryImport(Lib)] public static partial void curl_url_cleanup(nint url);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int curl_url_set(nint url, int part, string content, uint flags);
+    [LibraryImport(Lib)] public static partial int curl_url_get(nint url, int part, out nint content, uint flags);
+    [LibraryImport(Lib)] public static partial void curl_free(nint pointer);
+
     [LibraryImport(Lib)] public static partial nint curl_multi_init();
     [LibraryImport(Lib)] public static partial int curl_multi_cleanup(nint multi);
     [LibraryImport(Lib)] public static partial int curl_multi_add_handle(nint multi, nint easy);
