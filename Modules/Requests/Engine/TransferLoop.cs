@@ -43,6 +43,8 @@ internal sealed unsafe class TransferLoop : IDisposable
     /// <summary>Parsed URLs for CURLOPT_CURLU (this loop's thread only).</summary>
     private readonly UrlCache _urls = new();
     internal UrlCache Urls => _urls;
+    /// <summary>The header list of a request that adds no header and no User-Agent of its own (TransferSetup.ApplyHeaders).</summary>
+    internal nint DefaultHeaders { get; }
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly nint _multi;
@@ -69,6 +71,7 @@ internal sealed unsafe class TransferLoop : IDisposable
         _resolveList = resolveList;
         _logger = logger;
         _pool = new HandlePool(options.PoolPerOrigin, options.PoolGlobal, metrics, budget);
+        DefaultHeaders = LibCurl.curl_slist_append(LibCurl.curl_slist_append(0, TransferSetup.UserAgentLine(options.DefaultUserAgent)), "Expect:");
         _multi = LibCurl.curl_multi_init();
         _epoll = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         _wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
@@ -168,6 +171,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             _pool.Clear();
             LibCurl.curl_multi_cleanup(_multi);
             _urls.Dispose();
+            LibCurl.curl_slist_free_all(DefaultHeaders);
         }
         finally
         {
@@ -386,7 +390,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             t.HandleWarm = warm;
         }
         t.Pin();
-        TransferSetup.Apply(t, _options, _resolveList, _urls);
+        TransferSetup.Apply(t, _options, _resolveList);
         var code = LibCurl.curl_multi_add_handle(_multi, t.Easy);
         if (code != 0) throw new InvalidOperationException($"curl_multi_add_handle failed with {code}");
         _active[t.Easy] = t;
