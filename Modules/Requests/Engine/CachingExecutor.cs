@@ -235,7 +235,7 @@ internal sealed class CachingExecutor(RequestExecutor inner, IResponseCache cach
         {
             StatusCode = entry.StatusCode,
             SizeDownload = body is null ? 0 : entry.Size,
-            ContentType = headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value,
+            ContentType = UpstreamResponse.LastValue(headers, "content-type"),
             EffectiveUrl = url,
             PrimaryIp = entry.PinIp,
         };

@@ -24,7 +24,7 @@ internal static class TransferFacts
         SpeedDownload = Long(easy, CurlInfo.SPEED_DOWNLOAD_T),
         SpeedUpload = Long(easy, CurlInfo.SPEED_UPLOAD_T),
         ContentType = LibCurl.GetString(easy, CurlInfo.CONTENT_TYPE,
-            head?.Headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value),
+            head is null ? null : UpstreamResponse.LastValue(head.Headers, "content-type")),
         EffectiveUrl = LibCurl.GetString(easy, CurlInfo.EFFECTIVE_URL, head?.EffectiveUrl),
         PrimaryIp = LibCurl.GetString(easy, CurlInfo.PRIMARY_IP, likelyIp) is { Length: > 0 } ip ? ip : null,
         StatusCode = (int)Long(easy, CurlInfo.RESPONSE_CODE),

@@ -62,13 +62,26 @@ public sealed class UpstreamResponse : IAsyncDisposable
     /// from the file (no pipe) instead of reading <see cref="Body"/>, which is over the same file.</summary>
     internal HoodyCurl.Cache.ContentStream? BodyFile { get; init; }
 
-    public string? ContentType => Headers.LastOrDefault(h => h.Name.Equals("content-type", StringComparison.OrdinalIgnoreCase))?.Value;
+    public string? ContentType => LastValue(Headers, "content-type");
+
+    /// <summary>
+    /// The value of the last header named <paramref name="name"/> (any case), or null. A loop, not LINQ's LastOrDefault
+    /// with a predicate: that was ~1.7k of ~165k instructions per relayed request, in four lookups (callgrind, issue 13).
+    /// </summary>
+    public static string? LastValue(IReadOnlyList<HeaderEntry> headers, string name)
+    {
+        for (var i = headers.Count - 1; i >= 0; i--)
+        {
+            if (headers[i].Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return headers[i].Value;
+        }
+        return null;
+    }
 
     public long? ContentLength
     {
         get
         {
-            var value = Headers.LastOrDefault(h => h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase))?.Value;
+            var value = LastValue(Headers, "content-length");
             return long.TryParse(value, out var n) && n >= 0 ? n : null;
         }
     }
