@@ -3,7 +3,7 @@
 // Given only CURLOPT_URL, libcurl 7.88 parses the string for every transfer (curl_url_set) and prints it back as its
 // normalised text (curl_url_get of the whole URL, through its own printf, one call per character): ~11k of ~170k
 // instructions per relayed 1 KiB request (callgrind, issue 13). Given a parsed handle (CURLOPT_CURLU) and that normalised
-// text (CURLOPT_URL), it only copies the handle (curl_url_dup, ~1k) — lib/url.c parseurlandfillconn; CURLOPT_URL being
+// text (CURLOPT_URL), it only copies the handle (curl_url_dup, ~0.6k) — lib/url.c parseurlandfillconn; CURLOPT_URL being
 // set keeps Curl_pretransfer from printing the handle's URL again.
 //
 // A URL is parsed the second time it is seen (a stream of distinct URLs costs a lookup, not a parse and a copy that
