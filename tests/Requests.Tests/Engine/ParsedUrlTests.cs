@@ -65,4 +65,35 @@ public class ParsedUrlTests
             await Assert.That(loop.Urls.Hits).IsEqualTo(3 * round);
         }
     }
+
+    [Test]
+    public async Task More_distinct_urls_in_flight_than_the_cache_holds_all_go_out_right()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        await using var engine = EngineHarness.Start();
+        var loop = engine.Executor.Loops.Single();
+        // 600 distinct URLs, each sent twice in a row (the second time parsed, unless a sweep dropped it in between), 96
+        // at a time: the cache (256) fills, sweeps while transfers hold entries, and must never free one under a transfer.
+        var urls = Enumerable.Range(0, 600).Select(i => upstream.Url($"/anything/u{i}?n={i}")).ToArray();
+        using var gate = new SemaphoreSlim(96);
+        async Task CheckAsync(int i)
+        {
+            await gate.WaitAsync();
+            try
+            {
+                for (var time = 0; time < 2; time++)
+                {
+                    var sent = await SendAsync(engine, urls[i]);
+                    if (sent.Status != 200 || sent.Body!.Value.GetProperty("path").GetString() != $"/anything/u{i}"
+                        || sent.Body!.Value.GetProperty("query").GetProperty("n").GetString() != i.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                        throw new InvalidOperationException($"url {i}: {sent.Status} {sent.Body}");
+                }
+            }
+            finally { gate.Release(); }
+        }
+        await Task.WhenAll(Enumerable.Range(0, urls.Length).Select(CheckAsync));
+        await Assert.That(loop.Urls.Hits).IsGreaterThan(0);
+        // Checked on the loop's thread's data after every transfer finished: within the cap.
+        await Assert.That(loop.Urls.Count).IsLessThanOrEqualTo(UrlCache.DefaultCapacity);
+    }
 }
