@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Paired CPU per relayed 1 KiB request for several relays, in one run (issue 13).
+"""Paired CPU per relayed request (1 KiB body unless --size) for several relays, in one run (issue 13).
 
 On a VM whose speed moves from one run to the next (the naive relay alone: 43 to 67 µs per request across consecutive
 3 s runs, thirteenth session), a single cell per target says little. This starts every target at once, pinned to CPU 1
@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--secs", type=int, default=3)
     ap.add_argument("--conns", type=int, default=256)
+    ap.add_argument("--size", type=int, default=1024, help="upstream body size in bytes (default 1024)")
     ap.add_argument("targets", nargs="+", metavar="NAME=COMMAND")
     args = ap.parse_args()
     for tool in ("wrk", "taskset"):
@@ -61,9 +62,9 @@ def main():
     procs = []
     try:
         os.makedirs(f"{work}/www")
-        with open(f"{work}/www/1k.bin", "wb") as f:
-            f.write(os.urandom(1024))
-        os.chmod(f"{work}/www/1k.bin", 0o644)
+        with open(f"{work}/www/body.bin", "wb") as f:
+            f.write(os.urandom(args.size))
+        os.chmod(f"{work}/www/body.bin", 0o644)
         up_port = free_port()
         with open(f"{work}/nginx.conf", "w") as f:
             f.write(f"worker_processes 1; pid {work}/nginx.pid; error_log {work}/error.log; daemon off;\n"
@@ -72,7 +73,7 @@ def main():
                     f"  server {{ listen 127.0.0.1:{up_port}; root {work}/www; }} }}\n")
         procs.append(subprocess.Popen(["taskset", "-c", "0", nginx, "-p", work, "-c", f"{work}/nginx.conf", "-e", f"{work}/error.log"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        upstream = f"http://127.0.0.1:{up_port}/1k.bin"
+        upstream = f"http://127.0.0.1:{up_port}/body.bin"
         if not wait_http(upstream, 10):
             sys.exit("nginx did not start")
 
@@ -109,7 +110,7 @@ def main():
             print(f"round {r}: " + "  ".join(f"{n} {v[-1][0]:.1f} µs {v[-1][1]:,.0f}/s" for n, v in results.items()), flush=True)
 
         base = targets[0][0]
-        print(f"\n{args.conns} connections, {args.rounds} rounds of {args.secs} s (medians; ratios: median of the per-round ratios to {base})\n")
+        print(f"\n{args.size} B bodies, {args.conns} connections, {args.rounds} rounds of {args.secs} s (medians; ratios: median of the per-round ratios to {base})\n")
         print(f"| target | CPU µs/req | req/s | CPU ×{base} | req/s ×{base} |")
         print("|---|---:|---:|---:|---:|")
         for name, rows in results.items():

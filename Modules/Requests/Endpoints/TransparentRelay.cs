@@ -56,6 +56,10 @@ internal static class TransparentRelay
 
         try
         {
+            // The head goes into Kestrel's output pipe now, unflushed, and the body is then written straight behind it.
+            // Before the response has started, Kestrel keeps body writes in blocks of its own and copies them behind the
+            // head at the first flush (Http1OutputProducer): one more copy of the first read, all of a 64 KiB body.
+            if (!bodyless) await response.StartAsync(context.RequestAborted).ConfigureAwait(false);
             if (!bodyless && upstream.BodyFile is { } file) await CachedBody.SendAsync(response.BodyWriter, file, context.RequestAborted).ConfigureAwait(false);
             else if (!bodyless) await CopyAsync(upstream.Body, response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
             var result = await upstream.Completion.ConfigureAwait(false);
