@@ -41,8 +41,7 @@ internal sealed unsafe class TransferLoop : IDisposable
     private readonly HandlePool _pool;
     private readonly nint _resolveList;
     /// <summary>Parsed URLs for CURLOPT_CURLU (this loop's thread only).</summary>
-    private readonly UrlCache _urls = new();
-    internal UrlCache Urls => _urls;
+    internal UrlCache Urls { get; } = new();
     /// <summary>The header list of a request that adds no header and no User-Agent of its own (TransferSetup.ApplyHeaders).</summary>
     internal nint DefaultHeaders { get; }
     private readonly ILogger _logger;
@@ -170,7 +169,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             }
             _pool.Clear();
             LibCurl.curl_multi_cleanup(_multi);
-            _urls.Dispose();
+            Urls.Dispose();
             LibCurl.curl_slist_free_all(DefaultHeaders);
         }
         finally
@@ -474,7 +473,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             if (t.ErrorBuffer != 0) { NativeMemory.Free((void*)t.ErrorBuffer); t.ErrorBuffer = 0; }
         }
         // After the handle left the multi: libcurl reads the parsed URL only while the transfer runs.
-        if (t.ParsedUrl is { } parsed) { _urls.Release(parsed); t.ParsedUrl = null; }
+        if (t.ParsedUrl is { } parsed) { Urls.Release(parsed); t.ParsedUrl = null; }
         Interlocked.Decrement(ref _load);
         t.Unpin();
         if (t.Denial is { } denial) _metrics.SsrfDenied.WithLabels(denial.Rule).Inc();

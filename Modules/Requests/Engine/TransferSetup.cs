@@ -235,17 +235,18 @@ internal static unsafe class TransferSetup
     {
         var patterns = options.RedirectStripHeaders;
         var names = new CallerHeaderNames(r.Headers);
-        // Not when the caller chose one (the user_agent field, or a User-Agent header), nor through a proxy (Apply).
-        var defaultAgent = r.UserAgent is null && t.Proxy is null && !names.Contains("User-Agent");
+        // The default User-Agent, unless the caller chose one (the user_agent field, or a User-Agent header) or a proxy
+        // carries it as the option (Apply).
+        var defaultAgent = r.UserAgent is null && t.Proxy is null && !names.Contains("User-Agent") ? options.DefaultUserAgent : null;
         if ((r.Headers is null || r.Headers.Count == 0) && !SendsJson(r) && r.BearerToken is null)
         {
             // Shared lists: nothing to free when the transfer ends.
-            var shared = defaultAgent ? t.Loop.DefaultHeaders : ExpectOnly;
+            var shared = defaultAgent is not null ? t.Loop.DefaultHeaders : ExpectOnly;
             if (shared != 0)
             {
                 t.HeaderList = 0;
                 LibCurl.SetPtr(easy, CurlOpt.HTTPHEADER, shared);
-                ApplyStrippedHeaders(t, r, patterns, names, defaultAgent ? options.DefaultUserAgent : null);
+                ApplyStrippedHeaders(t, r, patterns, names, defaultAgent);
                 return;
             }
         }
@@ -262,12 +263,12 @@ internal static unsafe class TransferSetup
             list = LibCurl.curl_slist_append(list, "Content-Type: application/json");
         if (r.BearerToken is { } token && !names.Contains("Authorization"))
             list = LibCurl.curl_slist_append(list, "Authorization: Bearer " + token);
-        if (defaultAgent) list = LibCurl.curl_slist_append(list, UserAgentLine(options.DefaultUserAgent));
+        if (defaultAgent is not null) list = LibCurl.curl_slist_append(list, UserAgentLine(defaultAgent));
         // No 100-continue round trip for large bodies: callers expect one request, one response.
         if (!names.Contains("Expect")) list = LibCurl.curl_slist_append(list, "Expect:");
         t.HeaderList = list;
         LibCurl.SetPtr(easy, CurlOpt.HTTPHEADER, list);
-        ApplyStrippedHeaders(t, r, patterns, names, defaultAgent ? options.DefaultUserAgent : null);
+        ApplyStrippedHeaders(t, r, patterns, names, defaultAgent);
     }
 
     private static void ApplyStrippedHeaders(Transfer t, CurlRequest r, IReadOnlyList<string> patterns, CallerHeaderNames names, string? defaultAgent)
