@@ -1,7 +1,7 @@
 // Gives memory back after load (issue 16 item 7) and after start-up (issue 13). With the workstation GC nothing
 // collects while the sidecar is idle, so a heap grown under a burst (200 MiB after a soak) stayed committed
 // forever, glibc kept the native arenas libcurl and OpenSSL had used, and every pooled SQLite connection its
-// page cache. Every few seconds this looks at how much was allocated since the last look; once the process has
+// page cache. Every half second this looks at how much was allocated since the last look; once the process has
 // gone quiet after activity, it closes the idle SQLite connections, runs one aggressive, compacting collection
 // (which decommits the freed heap), malloc_trim(0) (which returns free native arena pages) and drops the
 // executable's clean pages from the process's page tables, then waits for the next burst. Start-up counts as a
@@ -15,14 +15,19 @@ namespace HoodyCurl.Host;
 
 internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : BackgroundService
 {
-    /// <summary>How often allocation is sampled.</summary>
-    private static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often allocation is sampled. Half a second: a burst's memory goes back 0.5-1 s after the burst instead of
+    /// 5-10 s (the first quiet 5 s window). The rig's 100 MiB download starts ~2 s after its last 1 KiB cell, and at
+    /// 5 s the 256-connection cell's heap and code pages were still resident then: peak RSS 64.0 MiB against the
+    /// download's own 30-38 MiB (bench/RESULTS.md, issue 13).
+    /// </summary>
+    private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(500);
     /// <summary>How often allocation is sampled right after start, until the first quiet sample.</summary>
     private static readonly TimeSpan StartPeriod = TimeSpan.FromMilliseconds(500);
     /// <summary>Give up on a start-up trim after this long (a sidecar busy from its first second trims after the burst).</summary>
     private static readonly TimeSpan StartWindow = TimeSpan.FromSeconds(30);
-    /// <summary>Below this many bytes allocated in one period the process counts as quiet.</summary>
-    private const long QuietBytes = 4 * 1024 * 1024;
+    /// <summary>Below this many bytes allocated in one period the process counts as quiet (~1 MiB/s, as 4 MiB per 5 s was).</summary>
+    private const long QuietBytes = 512 * 1024;
     /// <summary>Below this many bytes allocated in one start-up sample the process counts as quiet.</summary>
     private const long StartQuietBytes = 256 * 1024;
     /// <summary>Allocation since the last trim that makes another trim worth it.</summary>
