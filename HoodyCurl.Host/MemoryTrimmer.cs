@@ -16,18 +16,24 @@ namespace HoodyCurl.Host;
 internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : BackgroundService
 {
     /// <summary>
-    /// How often allocation is sampled. Half a second: a burst's memory goes back 0.5-1 s after the burst instead of
-    /// 5-10 s (the first quiet 5 s window). The rig's 100 MiB download starts ~2 s after its last 1 KiB cell, and at
-    /// 5 s the 256-connection cell's heap and code pages were still resident then: peak RSS 64.0 MiB against the
-    /// download's own 30-38 MiB (bench/RESULTS.md, issue 13).
+    /// How often allocation is sampled. Half a second, and <see cref="QuietSamples"/> quiet samples in a row make the
+    /// process quiet: a burst's memory goes back 1-1.5 s after the burst instead of 5-10 s (the first quiet 5 s window).
+    /// The rig's 100 MiB download starts ~2 s after its last 1 KiB cell, and with 5 s the 256-connection cell's heap and
+    /// code pages were still resident then: peak RSS 64.0 MiB against the download's own 30-38 MiB (bench/RESULTS.md,
+    /// issue 13).
     /// </summary>
     private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// Quiet samples in a row before a trim: a lull of one half second inside bursty traffic is not the end of it (a trim
+    /// is a blocking compacting collection, and the executable's code faults back in afterwards).
+    /// </summary>
+    private const int QuietSamples = 2;
     /// <summary>How often allocation is sampled right after start, until the first quiet sample.</summary>
     private static readonly TimeSpan StartPeriod = TimeSpan.FromMilliseconds(500);
     /// <summary>Give up on a start-up trim after this long (a sidecar busy from its first second trims after the burst).</summary>
     private static readonly TimeSpan StartWindow = TimeSpan.FromSeconds(30);
-    /// <summary>Below this many bytes allocated in one period the process counts as quiet (~1 MiB/s, as 4 MiB per 5 s was).</summary>
-    private const long QuietBytes = 512 * 1024;
+    /// <summary>Below this many bytes allocated in one period the sample counts as quiet (0.8 MiB/s, as 4 MiB per 5 s was).</summary>
+    private const long QuietBytes = 400 * 1024;
     /// <summary>Below this many bytes allocated in one start-up sample the process counts as quiet.</summary>
     private const long StartQuietBytes = 256 * 1024;
     /// <summary>Allocation since the last trim that makes another trim worth it.</summary>
@@ -47,19 +53,23 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
             using var timer = new PeriodicTimer(Period);
             var last = GC.GetTotalAllocatedBytes();
             var sinceTrim = 0L;
+            var quietInARow = 0;
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 var now = GC.GetTotalAllocatedBytes();
                 var delta = now - last;
                 last = now;
                 sinceTrim += delta;
+                quietInARow = delta < QuietBytes ? quietInARow + 1 : 0;
+                var quiet = quietInARow >= QuietSamples;
                 // The first requests after a quiet start run code start-up did not (see TrimAfterStartAsync): once, after
                 // the first traffic that came later than the start window, the first quiet period trims too.
-                var firstQuietAfterTraffic = !firstTrafficTrimmed && firstTraffic.SeenSinceArmed && delta < QuietBytes;
+                var firstQuietAfterTraffic = !firstTrafficTrimmed && firstTraffic.SeenSinceArmed && quiet;
                 if (firstQuietAfterTraffic) firstTrafficTrimmed = true;
-                else if (delta >= QuietBytes || (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes)) continue;
+                else if (!quiet || (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes)) continue;
                 Trim();
                 sinceTrim = 0;
+                quietInARow = 0;
                 last = GC.GetTotalAllocatedBytes();
             }
         }
