@@ -17,7 +17,7 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
 {
     /// <summary>
     /// How often allocation is sampled. Half a second, and <see cref="QuietSamples"/> quiet samples in a row make the
-    /// process quiet: a burst's memory goes back 1-1.5 s after the burst instead of 5-10 s (the first quiet 5 s window).
+    /// process quiet: a burst's memory goes back ~0.8-1.5 s after the burst instead of 5-10 s (the first quiet 5 s window).
     /// The rig's 100 MiB download starts ~2 s after its last 1 KiB cell, and with 5 s the 256-connection cell's heap and
     /// code pages were still resident then: peak RSS 64.0 MiB against the download's own 30-38 MiB (bench/RESULTS.md,
     /// issue 13).
