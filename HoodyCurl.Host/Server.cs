@@ -35,12 +35,17 @@ internal static class Server
         HostSettings.BoundListen = (IPEndPoint)listenSocket.LocalEndPoint!;
         settings = settings with { Listen = HostSettings.BoundListen };
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        // The empty builder: no configuration sources at all (the sidecar is configured by flags only, so neither
+        // appsettings.json, an inotify watch on it, nor ASPNETCORE_/DOTNET_ variables can change what the flags say),
+        // no default logging providers (ConfigureLogging adds the one in use), and only Kestrel's core and routing's.
+        // Start -> first relayed 200 -2.3 and -2.5 ms against CreateSlimBuilder (medians of the paired differences over
+        // 30 alternating fresh starts, twice; issue 13), executable 0.3 MB smaller.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
-            // No configuration files are read (flags only), so nothing needs an inotify watch on disk.
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         ConfigureLogging(builder.Logging, settings);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
