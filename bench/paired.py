@@ -10,7 +10,8 @@ per-round ratios to the first target.
     bench/paired.py [--rounds 6] [--secs 3] [--conns 256] NAME=COMMAND ...
 
 COMMAND is a relay's command line with {port} (and optionally {dir}, a fresh folder) to fill in. It must serve the
-rig's relay URL, /api/v1/curl/request?url=...&response=transparent. For example:
+rig's relay URL, /api/v1/curl/request?url=...&response=transparent (NAME/json=COMMAND: the same URL with response=json,
+for the json envelope against the transparent relay of the same binary). For example:
 
     bench/paired.py naive='/tmp/hoody-bench/build/out/naive-aot/bin/naive-relay --port {port}' \\
         new='dist/hoody-curl --listen 127.0.0.1:{port} --storage-dir {dir} --allow-cidr 127.0.0.1/32'
@@ -82,12 +83,16 @@ def main():
             name, _, command = spec.partition("=")
             if not command:
                 sys.exit(f"not NAME=COMMAND: {spec}")
+            name, _, mode = name.partition("/")
+            mode = mode or "transparent"
+            if mode not in ("transparent", "json"):
+                sys.exit(f"response mode must be transparent or json: {spec}")
             port = free_port()
             folder = f"{work}/data-{name}"
             argv = shlex.split(command.replace("{port}", str(port)).replace("{dir}", folder))
             p = subprocess.Popen(["taskset", "-c", "1", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(p)
-            url = f"http://127.0.0.1:{port}/api/v1/curl/request?url={urllib.parse.quote(upstream, safe='')}&response=transparent"
+            url = f"http://127.0.0.1:{port}/api/v1/curl/request?url={urllib.parse.quote(upstream, safe='')}&response={mode}"
             if not wait_http(url, 30):
                 sys.exit(f"{name} did not answer at {url}")
             targets.append((name, p, url))
