@@ -81,12 +81,9 @@ public class MemoryReturnTests
         // Otherwise at least half of what the request brought in goes again once the process is quiet. Timers that run
         // later (Kestrel's heartbeat, the scheduler) fault a little code back in, so the first poll that sees the drop counts.
         var midpoint = (afterStart + afterRequest) / 2;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        (long Size, long Rss) code;
-        while ((code = CodeMapping(sidecar.Pid, exe)).Rss > midpoint && clock.Elapsed < TimeSpan.FromSeconds(20))
-            await Task.Delay(50);
-        await Assert.That(code.Rss).IsLessThanOrEqualTo(midpoint)
-            .Because($"resident code after start {afterStart} KiB, after the first request {afterRequest} KiB, {clock.Elapsed.TotalSeconds:0} s later {code.Rss} KiB");
+        var (code, took) = await WaitForResidentCodeAsync(sidecar.Pid, exe, midpoint, TimeSpan.FromSeconds(20));
+        await Assert.That(code).IsLessThanOrEqualTo(midpoint)
+            .Because($"resident code after start {afterStart} KiB, after the first request {afterRequest} KiB, {took.TotalSeconds:0} s later {code} KiB");
     }
 
     [Test]
@@ -102,8 +99,7 @@ public class MemoryReturnTests
         // sampler runs. Wait for that second trim: the code the request brought in goes again.
         using (var first = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url("/bytes/1024"))}&response=json"))
             await Assert.That((int)first.StatusCode).IsEqualTo(200);
-        var settle = System.Diagnostics.Stopwatch.StartNew();
-        while (CodeMapping(sidecar.Pid, exe).Rss > afterStart + 1024 && settle.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        await WaitForResidentCodeAsync(sidecar.Pid, exe, afterStart + 1024, TimeSpan.FromSeconds(20));
         await Task.Delay(200);
         var beforeBurst = CodeMapping(sidecar.Pid, exe).Rss;
 
@@ -131,17 +127,15 @@ public class MemoryReturnTests
                 if ((int)response.StatusCode != 200) throw new InvalidOperationException($"burst answered {(int)response.StatusCode}");
             }));
         }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var burstEnd = System.Diagnostics.Stopwatch.StartNew();
         await sampling.CancelAsync();
         await sampler;
         await Assert.That(peak).IsGreaterThan(beforeBurst + 256).Because($"the burst ran code: before {beforeBurst} KiB, peak {peak} KiB");
 
         // From the end of the burst, the code it brought in must go within a few seconds.
         var midpoint = (beforeBurst + peak) / 2;
-        long code;
-        while ((code = CodeMapping(sidecar.Pid, exe).Rss) > midpoint && clock.Elapsed < TimeSpan.FromSeconds(30))
-            await Task.Delay(50);
-        var took = clock.Elapsed;
+        var (code, _) = await WaitForResidentCodeAsync(sidecar.Pid, exe, midpoint, TimeSpan.FromSeconds(30));
+        var took = burstEnd.Elapsed;
         await Assert.That(code).IsLessThanOrEqualTo(midpoint).Because($"resident code before the burst {beforeBurst} KiB, peak {peak} KiB, {took.TotalSeconds:0.0} s later {code} KiB");
         await Assert.That(took).IsLessThan(TimeSpan.FromSeconds(4)).Because($"the trim came {took.TotalSeconds:0.0} s after the burst");
     }
@@ -202,6 +196,19 @@ public class MemoryReturnTests
         await Assert.That(code.Size).IsGreaterThan(0);
         await Assert.That(code.Rss * 2).IsLessThanOrEqualTo(code.Size).Because($"start-up trim: code mapping {code.Size} KiB, resident {code.Rss} KiB");
         return (exe, code.Rss);
+    }
+
+    /// <summary>
+    /// Polls (every 50 ms, at most <paramref name="timeout"/>) until the executable's resident code is at most
+    /// <paramref name="limit"/> KiB; returns the last reading and how long the wait took.
+    /// </summary>
+    private static async Task<(long Rss, TimeSpan Took)> WaitForResidentCodeAsync(int pid, string exe, long limit, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long rss;
+        while ((rss = CodeMapping(pid, exe).Rss) > limit && clock.Elapsed < timeout)
+            await Task.Delay(50);
+        return (rss, clock.Elapsed);
     }
 
     /// <summary>Size and resident size (KiB) of the executable's code (r-xp) mappings.</summary>
