@@ -90,6 +90,7 @@ internal static class Server
         // opening, which on a fresh storage dir waits on fdatasync: start -> first relayed 200 51.5 -> 49.6 ms, host
         // ready 32.5 -> 30.9 ms after Main (medians of 20 interleaved fresh starts, issue 13). Any failure from here on
         // waits for the load to settle before the process exits (Program.cs).
+        StartTimerThread();
         HoodyCurl.Requests.Engine.CurlRuntime.Preload();
         ServerPaths.Register(settings.StorageDir, "<storage-dir>");
         builder.Services.AddSingleton(OpenDatabase(settings.StorageDir));
@@ -175,6 +176,18 @@ internal static class Server
         // while its category was enabled at all, every request also got an Activity and a logging scope
         // (an AsyncLocal write): ~1.5% of the relay's CPU at 10,000 requests/s (perf, issue 13).
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+    }
+
+    /// <summary>
+    /// Creates the runtime's timer thread now, before libcurl's load starts. glibc's pthread_create waits for the dynamic
+    /// loader's lock, which dlopen holds for the whole load (~6 ms with warm caches, 20+ ms when the libraries come from
+    /// disk), and the database's first connection starts a timer (Microsoft.Data.Sqlite prunes its pool), the first in the
+    /// process: its thread's creation kept the main thread waiting until libcurl was loaded, so a fresh storage dir's
+    /// fsync waits came after the load instead of beside it (perf sched trace, issue 13).
+    /// </summary>
+    private static void StartTimerThread()
+    {
+        using var timer = new Timer(static _ => { }, null, TimeSpan.FromHours(1), Timeout.InfiniteTimeSpan);
     }
 
     private static Database OpenDatabase(string storageDir)
