@@ -44,6 +44,13 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
     /// <see cref="WorthTrimmingBytes"/>.
     /// </summary>
     private const long WorthTrimmingPooledBytes = 8 * 1024 * 1024;
+    /// <summary>
+    /// Growth of the resident set since the last trim that makes a trim worth it on its own, checked once as a quiet
+    /// period begins. A trim that a lull inside a burst set off reset the allocation count, and the rest of the burst
+    /// (under <see cref="WorthTrimmingBytes"/>) then kept its heap resident for good: 73.7 MiB a minute after a json burst
+    /// against a 24.4 MiB idle figure, in a loaded CI run (issue 16 item 7 asks for at most twice the idle figure).
+    /// </summary>
+    private const long WorthTrimmingResidentBytes = 16 * 1024 * 1024;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,6 +61,7 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
             var last = GC.GetTotalAllocatedBytes();
             var sinceTrim = 0L;
             var quietInARow = 0;
+            var residentAfterTrim = ResidentBytes();
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 var now = GC.GetTotalAllocatedBytes();
@@ -66,10 +74,13 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
                 // the first traffic that came later than the start window, the first quiet period trims too.
                 var firstQuietAfterTraffic = !firstTrafficTrimmed && firstTraffic.SeenSinceArmed && quiet;
                 if (firstQuietAfterTraffic) firstTrafficTrimmed = true;
-                else if (!quiet || (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes)) continue;
+                else if (!quiet) continue;
+                else if (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes
+                    && (quietInARow != QuietSamples || ResidentBytes() - residentAfterTrim < WorthTrimmingResidentBytes)) continue;
                 Trim();
                 sinceTrim = 0;
                 quietInARow = 0;
+                residentAfterTrim = ResidentBytes();
                 last = GC.GetTotalAllocatedBytes();
             }
         }
@@ -101,8 +112,12 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
             if (!quiet) continue;
             if (!trimmed)
             {
-                Trim();
+                // Armed before the trim, not after it: a request that arrives while the trim runs (a caller can see the
+                // code drop before Trim returns) counts as the first traffic, and its code goes at the next quiet sample.
+                // Armed afterwards, such a request was missed and its code stayed resident for good (an E2E test that
+                // sends its request on seeing the drop failed once under a loaded CI run).
                 firstTraffic.Arm();
+                Trim();
                 trimmed = true;
                 last = GC.GetTotalAllocatedBytes();
             }
@@ -113,6 +128,21 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
             }
         }
         return false;
+    }
+
+    /// <summary>The process's resident set in bytes (/proc/self/statm), or 0 where there is none to read.</summary>
+    internal static long ResidentBytes()
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ', 3);
+            return fields.Length > 1 && long.TryParse(fields[1], out var pages) ? pages * Environment.SystemPageSize : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
     }
 
     private static long PooledFreeBytes() => HoodyCurl.Kernel.Memory.BlockMemoryPool.Bodies.FreeBytes + ServerMemoryPools.FreeBytes;

@@ -46,6 +46,43 @@ public class MemoryReturnTests
     }
 
     [Test]
+    public async Task After_a_burst_split_by_a_lull_rss_still_returns_once_quiet()
+    {
+        // A lull inside a burst sets off a trim and restarts the count of bytes allocated since the last one; the rest of
+        // the burst, under the 64 MiB that made a trim worth it, then kept its heap resident for good (2.0x the idle RSS
+        // 8 s later, measured on the previous binary). The growth of the resident set since the last trim counts now.
+        await using var upstream = RawUpstream.Start(async (request, stream) =>
+        {
+            var body = new byte[6 * 1024 * 1024];
+            Array.Fill(body, (byte)'a');
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"));
+            await stream.WriteAsync(body);
+        });
+        await using var sidecar = await Sidecar.StartAsync();
+        async Task Json(int count, string tag) => await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            using var response = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/{tag}/{i}"))}&response=json");
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            if ((int)response.StatusCode != 200 || bytes.Length < 6 * 1024 * 1024) throw new InvalidOperationException($"{tag} answered {(int)response.StatusCode}");
+        }));
+        await Json(2, "warm");
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var idle = RssKib(sidecar.Pid);
+
+        for (var round = 0; round < 4; round++) await Json(4, $"a{round}"); // the burst's first part
+        await Task.Delay(TimeSpan.FromSeconds(2));                          // the lull: a trim runs here
+        await Json(4, "b");                                                 // the rest: well under 64 MiB allocated
+        var peak = RssKib(sidecar.Pid);
+
+        var midpoint = (idle + peak) / 2;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long now;
+        while ((now = RssKib(sidecar.Pid)) > midpoint && clock.Elapsed < TimeSpan.FromSeconds(15))
+            await Task.Delay(250);
+        await Assert.That(now).IsLessThanOrEqualTo(midpoint).Because($"idle {idle} KiB, after the burst {peak} KiB, {clock.Elapsed.TotalSeconds:0} s later {now} KiB");
+    }
+
+    [Test]
     public async Task Once_quiet_after_start_the_code_only_start_up_ran_is_no_longer_resident_and_requests_still_work()
     {
         // Issue 13: start-up touches nearly all of the executable's code (host build, DI, routing); the first quiet
