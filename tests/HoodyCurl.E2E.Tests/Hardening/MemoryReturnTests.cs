@@ -11,13 +11,7 @@ public class MemoryReturnTests
     [Test]
     public async Task After_a_burst_of_large_json_answers_rss_returns_to_within_twice_the_idle_rss()
     {
-        await using var upstream = RawUpstream.Start(async (request, stream) =>
-        {
-            var body = new byte[6 * 1024 * 1024];
-            Array.Fill(body, (byte)'a');
-            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"));
-            await stream.WriteAsync(body);
-        });
+        await using var upstream = SixMiBUpstream();
         await using var sidecar = await Sidecar.StartAsync();
         // Start-up idle: a couple of requests so the engine and the server are warm, then quiet.
         for (var i = 0; i < 2; i++) using (await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url("/warm"))}&response=transparent")) { }
@@ -28,12 +22,7 @@ public class MemoryReturnTests
         var peak = 0L;
         for (var round = 0; round < 12; round++)
         {
-            await Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
-            {
-                using var response = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/big/{round}/{i}"))}&response=json");
-                var bytes = await response.Content.ReadAsByteArrayAsync();
-                if ((int)response.StatusCode != 200 || bytes.Length < 6 * 1024 * 1024) throw new InvalidOperationException($"burst answered {(int)response.StatusCode}");
-            }));
+            await JsonAnswersAsync(sidecar, upstream, 4, $"big/{round}");
             peak = Math.Max(peak, RssKib(sidecar.Pid));
         }
 
@@ -51,27 +40,15 @@ public class MemoryReturnTests
         // A lull inside a burst sets off a trim and restarts the count of bytes allocated since the last one; the rest of
         // the burst, under the 64 MiB that made a trim worth it, then kept its heap resident for good (2.0x the idle RSS
         // 8 s later, measured on the previous binary). The growth of the resident set since the last trim counts now.
-        await using var upstream = RawUpstream.Start(async (request, stream) =>
-        {
-            var body = new byte[6 * 1024 * 1024];
-            Array.Fill(body, (byte)'a');
-            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"));
-            await stream.WriteAsync(body);
-        });
+        await using var upstream = SixMiBUpstream();
         await using var sidecar = await Sidecar.StartAsync();
-        async Task Json(int count, string tag) => await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
-        {
-            using var response = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/{tag}/{i}"))}&response=json");
-            var bytes = await response.Content.ReadAsByteArrayAsync();
-            if ((int)response.StatusCode != 200 || bytes.Length < 6 * 1024 * 1024) throw new InvalidOperationException($"{tag} answered {(int)response.StatusCode}");
-        }));
-        await Json(2, "warm");
+        await JsonAnswersAsync(sidecar, upstream, 2, "warm");
         await Task.Delay(TimeSpan.FromSeconds(4));
         var idle = RssKib(sidecar.Pid);
 
-        for (var round = 0; round < 4; round++) await Json(4, $"a{round}"); // the burst's first part
-        await Task.Delay(TimeSpan.FromSeconds(2));                          // the lull: a trim runs here
-        await Json(4, "b");                                                 // the rest: well under 64 MiB allocated
+        for (var round = 0; round < 4; round++) await JsonAnswersAsync(sidecar, upstream, 4, $"a{round}"); // the burst's first part
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the lull: a trim runs here
+        await JsonAnswersAsync(sidecar, upstream, 4, "b"); // the rest: well under 64 MiB allocated
         var peak = RssKib(sidecar.Pid);
 
         var midpoint = (idle + peak) / 2;
@@ -263,6 +240,24 @@ public class MemoryReturnTests
         }
         return (size, rss);
     }
+
+    /// <summary>An upstream that answers every request with 6 MiB of 'a'.</summary>
+    private static RawUpstream SixMiBUpstream() => RawUpstream.Start(async (request, stream) =>
+    {
+        var body = new byte[6 * 1024 * 1024];
+        Array.Fill(body, (byte)'a');
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"));
+        await stream.WriteAsync(body);
+    });
+
+    /// <summary><paramref name="count"/> json answers of the 6 MiB upstream at once, each read whole and checked.</summary>
+    private static Task JsonAnswersAsync(Sidecar sidecar, RawUpstream upstream, int count, string tag) =>
+        Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            using var response = await sidecar.Client.GetAsync($"/api/v1/curl/request?url={Api.Q(upstream.Url($"/{tag}/{i}"))}&response=json");
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            if ((int)response.StatusCode != 200 || bytes.Length < 6 * 1024 * 1024) throw new InvalidOperationException($"{tag} answered {(int)response.StatusCode}");
+        }));
 
     private static long RssKib(int pid) =>
         long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
