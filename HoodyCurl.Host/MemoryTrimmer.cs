@@ -47,8 +47,8 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
     /// <summary>
     /// Growth of the resident set since the last trim that makes a trim worth it on its own, checked once as a quiet
     /// period begins. A trim that a lull inside a burst set off reset the allocation count, and the rest of the burst
-    /// (under <see cref="WorthTrimmingBytes"/>) then kept its heap resident for good: 73.7 MiB a minute after a json burst
-    /// against a 24.4 MiB idle figure, in a loaded CI run (issue 16 item 7 asks for at most twice the idle figure).
+    /// (under <see cref="WorthTrimmingBytes"/>) then kept its heap resident for good: 16 json answers of 6 MiB, a 2 s pause
+    /// and 4 more left 2.0x the idle RSS (bench/RESULTS.md, issue 13; issue 16 item 7 asks for at most twice the idle figure).
     /// </summary>
     private const long WorthTrimmingResidentBytes = 16 * 1024 * 1024;
 

@@ -133,7 +133,7 @@ public sealed class Database
             }
             using (var create = connection.CreateCommand())
             {
-                create.CommandText = CreateMigrationsTable; // a no-op unless the table was dropped since the constructor
+                create.CommandText = CreateMigrationsTable; // a no-op unless the constructor's unsynced create was lost to a power cut
                 create.ExecuteNonQuery();
             }
             for (var i = 0; i < migrations.Count; i++)
