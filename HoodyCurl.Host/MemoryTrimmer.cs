@@ -7,6 +7,7 @@
 // executable's clean pages from the process's page tables, then waits for the next burst. Start-up counts as a
 // burst: the host's build allocates ~8 MiB and touches most of the 15 MiB image once, so the first quiet second
 // after start trims too. An idle sidecar pays one check per period.
+using HoodyCurl.Kernel.Time;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
@@ -58,11 +59,12 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
         {
             var firstTrafficTrimmed = await TrimAfterStartAsync(firstTraffic, stoppingToken).ConfigureAwait(false);
             using var timer = new PeriodicTimer(Period);
+            using var stop = timer.StopOn(stoppingToken);
             var last = GC.GetTotalAllocatedBytes();
             var sinceTrim = 0L;
             var quietInARow = 0;
             var residentAfterTrim = ResidentBytes();
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
             {
                 var now = GC.GetTotalAllocatedBytes();
                 var delta = now - last;
@@ -101,10 +103,11 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
     private static async Task<bool> TrimAfterStartAsync(FirstTraffic firstTraffic, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(StartPeriod);
+        using var stop = timer.StopOn(stoppingToken);
         var last = GC.GetTotalAllocatedBytes();
         var deadline = Environment.TickCount64 + (long)StartWindow.TotalMilliseconds;
         var trimmed = false;
-        while (Environment.TickCount64 < deadline && await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        while (Environment.TickCount64 < deadline && await timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
             var now = GC.GetTotalAllocatedBytes();
             var quiet = now - last < StartQuietBytes;

@@ -2,6 +2,7 @@
 // recover what a dead process left (running → failed "interrupted by restart" or re-queued; pending →
 // queued), sweep stray temp files, start the workers and the optional retention sweep; on shutdown,
 // let running jobs finish within the host's shutdown timeout.
+using HoodyCurl.Kernel.Time;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -64,13 +65,7 @@ internal sealed class JobsLifecycle(JobStore store, JobWorker worker, JobFiles f
     private async Task RetentionLoopAsync()
     {
         using var timer = new PeriodicTimer(RetentionInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false)) SweepRetention();
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
+        using var stop = timer.StopOn(_stopping.Token); // shutting down ends the loop
+        while (await timer.WaitForNextTickAsync().ConfigureAwait(false)) SweepRetention();
     }
 }

@@ -1,5 +1,6 @@
 // The sessions module: its flags, its store (the ISessionStore the engine leases jars from) and the
 // /api/v1/curl/sessions endpoints.
+using HoodyCurl.Kernel.Time;
 using System.CommandLine;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Db;
@@ -67,6 +68,7 @@ public sealed class SessionsModule : IModule
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+            using var stop = timer.StopOn(stoppingToken);
             do
             {
                 try
@@ -78,7 +80,7 @@ public sealed class SessionsModule : IModule
                     // A busy or failing database: the next sweep tries again.
                 }
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+            while (await timer.WaitForNextTickAsync().ConfigureAwait(false));
         }
     }
 

@@ -13,6 +13,7 @@
 // write callback pauses libcurl (CURL_WRITEFUNC_PAUSE): nothing buffers a whole body. The quota also
 // interleaves streams fairly: a large body holds at most StreamQuota frames of the queue at a time,
 // so frames of other streams get in between.
+using HoodyCurl.Kernel.Time;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
@@ -185,20 +186,15 @@ internal sealed class ChannelConnection
     {
         var idleMs = _limits.IdleTimeoutSecs * 1000L;
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Min(1000, idleMs)), _services.Time);
-        try
+        using var stop = timer.StopOn(token); // the connection's end ends the loop
+        while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            if (!_streams.IsEmpty) { Touch(); continue; } // an in-flight stream is activity
+            if (Environment.TickCount64 - Interlocked.Read(ref _lastActivity) >= idleMs)
             {
-                if (!_streams.IsEmpty) { Touch(); continue; } // an in-flight stream is activity
-                if (Environment.TickCount64 - Interlocked.Read(ref _lastActivity) >= idleMs)
-                {
-                    Close(WebSocketCloseStatus.NormalClosure, "idle timeout");
-                    return;
-                }
+                Close(WebSocketCloseStatus.NormalClosure, "idle timeout");
+                return;
             }
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 
