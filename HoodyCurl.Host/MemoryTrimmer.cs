@@ -7,9 +7,9 @@
 // executable's clean pages from the process's page tables, then waits for the next burst. Start-up counts as a
 // burst: the host's build allocates ~8 MiB and touches most of the 15 MiB image once, so the first quiet second
 // after start trims too. An idle sidecar pays one check per period.
-using HoodyCurl.Kernel.Time;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using HoodyCurl.Kernel.Time;
 using Microsoft.Extensions.Hosting;
 
 namespace HoodyCurl.Host;

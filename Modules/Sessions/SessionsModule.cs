@@ -1,11 +1,11 @@
 // The sessions module: its flags, its store (the ISessionStore the engine leases jars from) and the
 // /api/v1/curl/sessions endpoints.
-using HoodyCurl.Kernel.Time;
 using System.CommandLine;
 using HoodyCurl.Kernel;
 using HoodyCurl.Kernel.Db;
 using HoodyCurl.Kernel.Flags;
 using HoodyCurl.Kernel.Metrics;
+using HoodyCurl.Kernel.Time;
 using HoodyCurl.Sessions.Endpoints;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;

@@ -13,7 +13,6 @@
 // write callback pauses libcurl (CURL_WRITEFUNC_PAUSE): nothing buffers a whole body. The quota also
 // interleaves streams fairly: a large body holds at most StreamQuota frames of the queue at a time,
 // so frames of other streams get in between.
-using HoodyCurl.Kernel.Time;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
@@ -22,6 +21,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Kernel.Sse;
+using HoodyCurl.Kernel.Time;
 using HoodyCurl.Requests;
 using HoodyCurl.Requests.Endpoints;
 using HoodyCurl.Requests.Model;
