@@ -9,6 +9,7 @@
 // after start trims too. An idle sidecar pays one check per period.
 using System.Runtime;
 using System.Runtime.InteropServices;
+using HoodyCurl.Kernel.Metrics;
 using HoodyCurl.Kernel.Time;
 using Microsoft.Extensions.Hosting;
 
@@ -55,40 +56,34 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        // The timers stop on shutdown by being disposed (StopOn): the loops end, nothing throws.
+        var firstTrafficTrimmed = await TrimAfterStartAsync(firstTraffic, stoppingToken).ConfigureAwait(false);
+        using var timer = new PeriodicTimer(Period);
+        using var stop = timer.StopOn(stoppingToken);
+        var last = GC.GetTotalAllocatedBytes();
+        var sinceTrim = 0L;
+        var quietInARow = 0;
+        var residentAfterTrim = Resident();
+        while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
-            var firstTrafficTrimmed = await TrimAfterStartAsync(firstTraffic, stoppingToken).ConfigureAwait(false);
-            using var timer = new PeriodicTimer(Period);
-            using var stop = timer.StopOn(stoppingToken);
-            var last = GC.GetTotalAllocatedBytes();
-            var sinceTrim = 0L;
-            var quietInARow = 0;
-            var residentAfterTrim = ResidentBytes();
-            while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
-            {
-                var now = GC.GetTotalAllocatedBytes();
-                var delta = now - last;
-                last = now;
-                sinceTrim += delta;
-                quietInARow = delta < QuietBytes ? quietInARow + 1 : 0;
-                var quiet = quietInARow >= QuietSamples;
-                // The first requests after a quiet start run code start-up did not (see TrimAfterStartAsync): once, after
-                // the first traffic that came later than the start window, the first quiet period trims too.
-                var firstQuietAfterTraffic = !firstTrafficTrimmed && firstTraffic.SeenSinceArmed && quiet;
-                if (firstQuietAfterTraffic) firstTrafficTrimmed = true;
-                else if (!quiet) continue;
-                else if (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes
-                    && (quietInARow != QuietSamples || ResidentBytes() - residentAfterTrim < WorthTrimmingResidentBytes)) continue;
-                Trim();
-                sinceTrim = 0;
-                quietInARow = 0;
-                residentAfterTrim = ResidentBytes();
-                last = GC.GetTotalAllocatedBytes();
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // shutting down
+            var now = GC.GetTotalAllocatedBytes();
+            var delta = now - last;
+            last = now;
+            sinceTrim += delta;
+            quietInARow = delta < QuietBytes ? quietInARow + 1 : 0;
+            var quiet = quietInARow >= QuietSamples;
+            // The first requests after a quiet start run code start-up did not (see TrimAfterStartAsync): once, after
+            // the first traffic that came later than the start window, the first quiet period trims too.
+            var firstQuietAfterTraffic = !firstTrafficTrimmed && firstTraffic.SeenSinceArmed && quiet;
+            if (firstQuietAfterTraffic) firstTrafficTrimmed = true;
+            else if (!quiet) continue;
+            else if (sinceTrim < WorthTrimmingBytes && PooledFreeBytes() < WorthTrimmingPooledBytes
+                && (quietInARow != QuietSamples || Resident() - residentAfterTrim < WorthTrimmingResidentBytes)) continue;
+            Trim();
+            sinceTrim = 0;
+            quietInARow = 0;
+            residentAfterTrim = Resident();
+            last = GC.GetTotalAllocatedBytes();
         }
     }
 
@@ -133,20 +128,8 @@ internal sealed partial class MemoryTrimmer(FirstTraffic firstTraffic) : Backgro
         return false;
     }
 
-    /// <summary>The process's resident set in bytes (/proc/self/statm), or 0 where there is none to read.</summary>
-    internal static long ResidentBytes()
-    {
-        if (!OperatingSystem.IsLinux()) return 0;
-        try
-        {
-            var fields = File.ReadAllText("/proc/self/statm").Split(' ', 3);
-            return fields.Length > 1 && long.TryParse(fields[1], out var pages) ? pages * Environment.SystemPageSize : 0;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return 0;
-        }
-    }
+    /// <summary>The process's resident set (VmRSS) in bytes, 0 where /proc is not there.</summary>
+    private static long Resident() => ProcessFacts.ResidentBytes() ?? 0;
 
     private static long PooledFreeBytes() => HoodyCurl.Kernel.Memory.BlockMemoryPool.Bodies.FreeBytes + ServerMemoryPools.FreeBytes;
 
