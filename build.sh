@@ -77,7 +77,7 @@ publish() {
 
 needs_publish() {
   [ -x "$BIN" ] || return 0
-  [ -n "$(find HoodyCurl.Host Modules Directory.Build.props Directory.Packages.props -newer "$BIN" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]
+  [ -n "$(find HoodyCurl.Host Modules Directory.Build.props Directory.Packages.props -newer "$BIN" \( -name '*.cs' -o -name '*.c' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]
 }
 
 # ---- tests --------------------------------------------------------------------------------------
