@@ -4,9 +4,9 @@
  * .hydrated section, ~4.3 MiB). The runtime's first step (StartupCodeHelpers.RehydrateData) writes nearly every
  * page of it, and one page fault at a time cost ~12-17 us each on a paravirtualised VM (~1,040 faults, a third of
  * all the process takes before its first answer). Populating the range in one call, as 2 MiB pages where
- * transparent huge pages are allowed, took start -> first relayed 200 from 81.8 to 75.7 ms (4 KiB pages) and
- * 72.8 ms (huge pages) in one interleaved run of 16 starts each, and --version's faults from 1,494 to 452
- * (issue 13, bench/RESULTS.md). The pages are resident anyway by the time the sidecar answers: idle RSS unchanged.
+ * transparent huge pages are allowed, took start -> first relayed 200 from 93.0 to 81.1 ms (20 interleaved starts,
+ * pinned, polled as the shared rig does) and --version's page faults from 1,494 to ~425 (issue 13, bench/RESULTS.md,
+ * sixteenth session). The pages are resident anyway by the time the sidecar answers: idle RSS unchanged.
  *
  * Nothing here can fail the start: on a kernel without MADV_POPULATE_WRITE (before 5.14) or with transparent huge
  * pages off, madvise returns an error or does nothing, and the runtime faults the pages in as before.
