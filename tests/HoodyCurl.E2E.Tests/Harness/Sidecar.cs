@@ -64,7 +64,7 @@ public sealed class Sidecar : IAsyncDisposable
             ? flags.Where(f => f != "--no-default-allow").ToArray()
             : [.. flags, "--allow-cidr", "127.0.0.1/32"];
         var sidecar = new Sidecar(all, storageDir, true, FreePort()) { _environment = environment };
-        await sidecar.StartProcessAsync();
+        await sidecar.StartOrCleanUpAsync();
         return sidecar;
     }
 
@@ -77,7 +77,7 @@ public sealed class Sidecar : IAsyncDisposable
             ? flags.Where(f => f != "--no-default-allow").ToArray()
             : [.. flags, "--allow-cidr", "127.0.0.1/32"];
         var sidecar = new Sidecar(all, storageDir, owns, FreePort());
-        await sidecar.StartProcessAsync();
+        await sidecar.StartOrCleanUpAsync();
         return sidecar;
     }
 
@@ -86,6 +86,23 @@ public sealed class Sidecar : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Starts the process; when it never becomes healthy (a test expecting a refused start, for one), the storage
+    /// folder this sidecar created is removed before the exception goes on, as DisposeAsync would have.
+    /// </summary>
+    private async Task StartOrCleanUpAsync()
+    {
+        try
+        {
+            await StartProcessAsync();
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
     }
 
     private async Task StartProcessAsync()
