@@ -30,7 +30,7 @@ public class PrefaultTests
     /// </summary>
     private static (long Size, long Rss) ZeroFilledTail(string[] smaps, string executable)
     {
-        ulong executableEnd = 0, expectedStart = 0;
+        ulong expectedStart = 0; // where the tail must begin: the end of the executable's last mapping so far
         long size = 0, rss = 0;
         var inTail = false;
         foreach (var line in smaps)
@@ -44,19 +44,18 @@ public class PrefaultTests
                 var name = fields.Length >= 6 ? string.Join(' ', fields.Skip(5)) : "";
                 if (name == executable)
                 {
-                    executableEnd = end;
                     expectedStart = end;
                     inTail = false;
                     size = rss = 0;
                 }
-                else if (name.Length == 0 && executableEnd != 0 && start == expectedStart)
+                else if (name.Length == 0 && expectedStart != 0 && start == expectedStart)
                 {
                     inTail = true;
                     expectedStart = end;
                 }
                 else
                 {
-                    if (executableEnd != 0 && size > 0) return (size, rss);
+                    if (size > 0) return (size, rss);
                     inTail = false;
                 }
                 continue;
