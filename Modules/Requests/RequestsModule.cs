@@ -15,7 +15,7 @@ namespace HoodyCurl.Requests;
 
 public sealed class RequestsModule : IModule
 {
-    private Option<int> _threads = null!, _perOrigin = null!, _global = null!, _connections = null!, _defaultTimeout = null!, _asyncTimeout = null!,
+    private Option<int> _threads = null!, _perOrigin = null!, _global = null!, _connections = null!, _busy = null!, _defaultTimeout = null!, _asyncTimeout = null!,
         _maxTimeout = null!, _syncWait = null!, _maxSync = null!, _urlLength = null!, _headerCount = null!, _headerBytes = null!, _jsonDepth = null!;
     private Option<long> _maxBody = null!, _maxBuffer = null!, _responseHeaderBytes = null!;
     private Option<int> _responseHeaderCount = null!;
@@ -30,6 +30,7 @@ public sealed class RequestsModule : IModule
         _perOrigin = FlagReader.Define(command, "--pool-per-origin", "Idle libcurl handles kept per origin", d.PoolPerOrigin);
         _global = FlagReader.Define(command, "--pool-global", "Idle libcurl handles kept in all", d.PoolGlobal);
         _connections = FlagReader.Define(command, "--pool-connections", "Upstream connections each transfer thread keeps open for reuse (grows with the transfers running at once)", d.PoolConnections);
+        _busy = FlagReader.Define(command, "--max-busy-transfers", "Transfers each transfer thread runs at once while it is busy; more wait in its queue until one ends or the thread is idle (0 = no limit)", d.MaxBusyTransfers);
         _maxBody = FlagReader.Define(command, "--max-request-body-bytes", "Largest accepted request body, in bytes (413 beyond)", d.MaxRequestBodyBytes);
         _maxBuffer = FlagReader.Define(command, "--max-response-buffer-bytes", "Largest upstream body buffered for response=json, in bytes (502 RESPONSE_TOO_LARGE beyond)", d.MaxResponseBufferBytes);
         _responseHeaderCount = FlagReader.Define(command, "--max-response-header-count", "Most header lines one upstream response may send (502 UPSTREAM_HEADERS_TOO_LARGE beyond)", d.MaxResponseHeaderCount);
@@ -67,6 +68,7 @@ public sealed class RequestsModule : IModule
             PoolPerOrigin = FlagReader.Positive(flags, _perOrigin),
             PoolGlobal = FlagReader.Positive(flags, _global),
             PoolConnections = FlagReader.Positive(flags, _connections),
+            MaxBusyTransfers = FlagReader.NonNegative(flags, _busy),
             MaxRequestBodyBytes = FlagReader.Positive(flags, _maxBody),
             MaxResponseBufferBytes = FlagReader.Positive(flags, _maxBuffer),
             MaxResponseHeaderCount = FlagReader.Positive(flags, _responseHeaderCount),

@@ -17,6 +17,16 @@ public sealed record RequestsOptions
     /// <summary>--pool-connections: upstream connections each transfer thread keeps open for reuse (at least; it
     /// grows with the transfers running at once). Default 256.</summary>
     public int PoolConnections { get; init; } = 256;
+    /// <summary>--max-busy-transfers: transfers each transfer thread runs at once while libcurl keeps it busy; more wait
+    /// in its queue until one ends or the thread has nothing to do (0 = no limit). Default 32.</summary>
+    public int MaxBusyTransfers { get; init; } = 32;
+    /// <summary>For how many of its loop's events (socket events and starts), per unit of --max-busy-transfers, a started
+    /// transfer counts toward the limit; a longer one (a slow upstream, a stream, a download) no longer holds others back.
+    /// 8: a 1 KiB relay under overload ends within ~3 events per transfer at the limit.</summary>
+    internal int BusyTransferEvents { get; init; } = 8;
+    /// <summary>How long a transfer thread must wait in epoll without a socket event to count as idle and start another
+    /// batch whatever runs. 1 ms.</summary>
+    internal TimeSpan BusyIdleAfter { get; init; } = TimeSpan.FromMilliseconds(1);
     /// <summary>--max-request-body-bytes: largest accepted request body. Default 16 MiB.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
     /// <summary>--max-response-buffer-bytes: largest upstream body buffered for the json envelope. Default 64 MiB.</summary>

@@ -30,6 +30,7 @@ public class HostTests
     [Arguments("--upstream-proxy", "ftp://127.0.0.1:21", "--upstream-proxy")]
     [Arguments("--upstream-proxy", "http://127.0.0.1", "--upstream-proxy")]
     [Arguments("--link-history-max", "0", "--link-history-max")]
+    [Arguments("--max-busy-transfers", "-1", "--max-busy-transfers")]
     public async Task Bad_flags_exit_non_zero_naming_the_flag(string flag, string value, string named)
     {
         var (code, output) = await RunBinary(flag, value, "--storage-dir", Path.Combine(Path.GetTempPath(), "hoody-flags-" + Guid.NewGuid().ToString("N")));
@@ -44,7 +45,7 @@ public class HostTests
         await Assert.That(code).IsEqualTo(0);
         foreach (var flag in new[] { "--listen", "--storage-dir", "--max-request-body-bytes", "--pool-per-origin", "--pool-global",
                      "--default-timeout-secs", "--default-async-timeout-secs", "--max-timeout-secs", "--transfer-threads",
-                     "--shutdown-timeout-secs", "--allow-cidr", "--deny-cidr", "--allow-private-networks", "--resolve", "--link-history-max" })
+                     "--shutdown-timeout-secs", "--allow-cidr", "--deny-cidr", "--allow-private-networks", "--resolve", "--link-history-max", "--max-busy-transfers" })
             await Assert.That(output).Contains(flag);
         await Assert.That(output).Contains("[default: 127.0.0.1:8080]");
         await Assert.That(output).Contains("[default: 16777216]");

@@ -21,6 +21,7 @@ internal sealed class EngineMetrics
         Duration = registry.Histogram("hoody_curl_request_duration_seconds", "Upstream request duration, by door and outcome.",
             Histogram.LatencyBuckets, "door", "outcome");
         Active = registry.Gauge("hoody_curl_transfers_active", "Transfers currently running in libcurl.");
+        Waiting = registry.Gauge("hoody_curl_transfers_waiting", "Transfers queued on a busy transfer thread for room to start (--max-busy-transfers).");
         Retries = registry.Counter("hoody_curl_request_retries_total", "Retries of requests after network errors.");
         SsrfDenied = registry.Counter("hoody_curl_ssrf_denied_total", "Requests or connections refused by the SSRF guard, by rule.", "reason");
         BytesDown = registry.Counter("hoody_curl_upstream_received_bytes_total", "Body bytes received from upstreams.");
@@ -56,6 +57,7 @@ internal sealed class EngineMetrics
     public Counter Requests { get; }
     public Histogram Duration { get; }
     public Gauge Active { get; }
+    public Gauge Waiting { get; }
     public Counter Retries { get; }
     public Counter SsrfDenied { get; }
     public Counter BytesDown { get; }

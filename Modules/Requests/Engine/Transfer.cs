@@ -77,6 +77,13 @@ internal sealed class Transfer : ITransferControl
 
     /// <summary>Whether the handle came from the pool with the per-handle options of TransferSetup already set.</summary>
     public bool HandleWarm { get; set; }
+
+    /// <summary>Whether the transfer waits in its busy loop's queue for room to start (--max-busy-transfers). Loop thread only.</summary>
+    public bool WaitingForRoom { get; set; }
+    /// <summary>Whether the transfer counts toward its loop's busy limit (running, and young: see TransferLoop.Room). Loop thread only.</summary>
+    public bool Young { get; set; }
+    /// <summary>The loop's event count when it started the transfer, while <see cref="Young"/>.</summary>
+    public long StartedAt { get; set; }
     public nint HeaderList { get; set; }
     /// <summary>The header list without secrets, switched to on a cross-origin redirect (0 when nothing to strip).</summary>
     public nint StrippedHeaderList { get; set; }

@@ -4,6 +4,7 @@
 // no threads, and a wakeup costs work only for the sockets that are ready (curl_multi_perform +
 // curl_multi_poll walked every handle and rebuilt a pollfd array on every turn; issue 13).
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using HoodyCurl.Kernel.Errors;
@@ -34,6 +35,23 @@ internal sealed unsafe class TransferLoop : IDisposable
     private readonly Dictionary<int, uint> _wanted = [];
     /// <summary>Sockets libcurl stopped watching that stay registered in epoll (a kept-alive connection between requests).</summary>
     private readonly HashSet<int> _parked = [];
+    /// <summary>
+    /// Starts that found this loop busy and full (--max-busy-transfers), oldest first. At 256 callers of 1 KiB bodies on
+    /// one core the loop otherwise ran ~256 transfers at once in waves, each step of each transfer touching state that
+    /// had left the CPU caches since its previous step; 32 at a time cost 0.86x the CPU per request (bench/paired.py,
+    /// 8 rounds, issue 13). Only young transfers count, and an idle loop starts another batch whatever runs (see
+    /// <see cref="Room"/>): slow upstreams, streams and downloads never keep other requests waiting for long. Both rules
+    /// count the loop's own events and waits, not wall time, which also passes while a busy core runs other threads.
+    /// </summary>
+    private readonly Queue<Transfer> _waiting = new();
+    /// <summary>Started transfers in start order, while they may still be young.</summary>
+    private readonly Queue<Transfer> _startOrder = new();
+    private int _young;
+    private readonly long _youngEvents, _idleTicks;
+    /// <summary>The loop's events since it started: socket events handed to libcurl, and starts.</summary>
+    private long _events;
+    /// <summary>Time spent waiting in epoll since the last socket event (Stopwatch ticks).</summary>
+    private long _quietTicks;
     private readonly List<Transfer> _headsToSignal = [];
     private readonly List<Transfer> _toFlush = [];
     private readonly RequestsOptions _options;
@@ -88,6 +106,8 @@ internal sealed unsafe class TransferLoop : IDisposable
         // upstream connections per 1,000 requests at 32 callers before, ~0 after (bench/RESULTS.md, issue 13).
         // It grows with concurrency (SetMaxConnects) and never below --pool-connections.
         _maxConnects = options.PoolConnections;
+        _youngEvents = (long)options.BusyTransferEvents * Math.Max(1, options.MaxBusyTransfers);
+        _idleTicks = (long)(options.BusyIdleAfter.TotalSeconds * Stopwatch.Frequency);
         LibCurl.MultiSetLong(_multi, CurlMOpt.MAXCONNECTS, _maxConnects);
         _thread = new Thread(Run) { IsBackground = true, Name = $"hoody-curl-transfer-{index}" };
         _thread.Start();
@@ -129,7 +149,7 @@ internal sealed unsafe class TransferLoop : IDisposable
                     // Shutdown past the host's grace period: whatever still runs is cancelled.
                     foreach (var t in _active.Values.ToArray()) Finish(t, Cancelled, bypass: "cancellation");
                     EndTurn();
-                    if (_commands.IsEmpty) break;
+                    if (_commands.IsEmpty && _waiting.Count == 0) break; // waiting starts are answered by the next Drain
                 }
                 RunDueTimer();
                 ReadFinished();
@@ -137,7 +157,10 @@ internal sealed unsafe class TransferLoop : IDisposable
                 _pool.Trim();
 
                 ApplyWatches();
+                var waitStarted = Stopwatch.GetTimestamp();
                 var n = LibC.epoll_wait(_epoll, events, MaxEvents, WaitMs());
+                var waited = Stopwatch.GetTimestamp() - waitStarted;
+                var socketEvents = 0;
                 for (var i = 0; i < n; i++)
                 {
                     var fd = (int)(long)events[i].Data;
@@ -160,7 +183,10 @@ internal sealed unsafe class TransferLoop : IDisposable
                         | ((e & LibC.EPOLLOUT) != 0 ? CurlMOpt.CSELECT_OUT : 0)
                         | ((e & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0 ? CurlMOpt.CSELECT_ERR : 0);
                     LibCurl.curl_multi_socket_action(_multi, fd, mask, out _);
+                    socketEvents++;
                 }
+                _events += socketEvents;
+                _quietTicks = socketEvents > 0 ? 0 : _quietTicks + waited;
                 // Heads, bodies and completions of this turn go out together: a transfer that ended within it
                 // hands its caller the head with the body and the result already in place, one thread-pool
                 // work item instead of one per step.
@@ -184,6 +210,7 @@ internal sealed unsafe class TransferLoop : IDisposable
     private int WaitMs()
     {
         if (!_commands.IsEmpty) return 0;
+        if (_waiting.Count > 0) return 1; // waiting starts: a socket event, or room within a millisecond (the idle rule, ageing)
         var due = _timerDue;
         if (due < 0) return IdleWaitMs;
         var left = due - Environment.TickCount64;
@@ -337,25 +364,70 @@ internal sealed unsafe class TransferLoop : IDisposable
 
     private void Drain()
     {
+        var room = Room();
+        while (room > 0 && _waiting.TryDequeue(out var next))
+        {
+            if (!next.WaitingForRoom) continue; // cancelled while it waited, and answered then (Cancel)
+            next.WaitingForRoom = false;
+            _metrics.Waiting.Dec();
+            if (_stopping) next.MarkCancelled(); // Start answers it without running it
+            room--;
+            Execute(new LoopCommand(LoopCommandKind.Start, next));
+        }
         while (_commands.TryDequeue(out var command))
         {
-            try
+            if (command.Kind == LoopCommandKind.Start)
             {
-                switch (command.Kind)
+                if (room <= 0)
                 {
-                    case LoopCommandKind.Start: Start(command.Transfer); break;
-                    case LoopCommandKind.Resume: command.Transfer.Resume(); break;
-                    case LoopCommandKind.ResumeUpload: command.Transfer.ResumeUpload(); break;
-                    case LoopCommandKind.Cancel: Cancel(command.Transfer); break;
-                    case LoopCommandKind.Promote: command.Transfer.Promote(); break;
+                    command.Transfer.WaitingForRoom = true;
+                    _waiting.Enqueue(command.Transfer);
+                    _metrics.Waiting.Inc();
+                    continue;
                 }
+                room--;
             }
-            catch (Exception e)
+            Execute(command);
+        }
+    }
+
+    /// <summary>
+    /// How many transfers this turn may start. While the loop is busy: the limit, less the young transfers, those started
+    /// fewer than BusyTransferEvents × limit of the loop's events ago (socket events and starts) and still running. Starts
+    /// count so that a young transfer with no socket event around it still ages, and this queue stays short.
+    /// Once it has waited BusyIdleAfter in epoll without a socket event, what runs waits on upstreams, not on this
+    /// thread: another batch of the limit starts whatever runs.
+    /// </summary>
+    private int Room()
+    {
+        var limit = _options.MaxBusyTransfers;
+        if (limit <= 0 || _stopping) return int.MaxValue;
+        while (_startOrder.TryPeek(out var oldest) && (!oldest.Young || _events - oldest.StartedAt >= _youngEvents))
+        {
+            _startOrder.Dequeue();
+            if (oldest.Young) { oldest.Young = false; _young--; }
+        }
+        return _quietTicks >= _idleTicks ? limit : limit - _young;
+    }
+
+    private void Execute(LoopCommand command)
+    {
+        try
+        {
+            switch (command.Kind)
             {
-                // Never let one transfer take the loop down.
-                Log.LoopCommandFailed(_logger, command.Kind.ToString(), e);
-                Finish(command.Transfer, ApiError.Internal("transfer setup failed: " + e.Message), bypass: "cancellation");
+                case LoopCommandKind.Start: Start(command.Transfer); break;
+                case LoopCommandKind.Resume: command.Transfer.Resume(); break;
+                case LoopCommandKind.ResumeUpload: command.Transfer.ResumeUpload(); break;
+                case LoopCommandKind.Cancel: Cancel(command.Transfer); break;
+                case LoopCommandKind.Promote: command.Transfer.Promote(); break;
             }
+        }
+        catch (Exception e)
+        {
+            // Never let one transfer take the loop down.
+            Log.LoopCommandFailed(_logger, command.Kind.ToString(), e);
+            Finish(command.Transfer, ApiError.Internal("transfer setup failed: " + e.Message), bypass: "cancellation");
         }
     }
 
@@ -394,6 +466,13 @@ internal sealed unsafe class TransferLoop : IDisposable
         if (code != 0) throw new InvalidOperationException($"curl_multi_add_handle failed with {code}");
         _active[t.Easy] = t;
         _metrics.Active.Inc();
+        if (_options.MaxBusyTransfers > 0)
+        {
+            t.Young = true;
+            t.StartedAt = _events++;
+            _startOrder.Enqueue(t);
+            _young++;
+        }
         // Every running transfer holds a connection: the cache must keep at least that many open.
         if (_active.Count > _maxConnects)
         {
@@ -407,6 +486,15 @@ internal sealed unsafe class TransferLoop : IDisposable
     private void Cancel(Transfer t)
     {
         t.MarkCancelled();
+        if (t.WaitingForRoom)
+        {
+            // Still queued for room: answered now; Drain drops it when its turn comes.
+            t.WaitingForRoom = false;
+            _metrics.Waiting.Dec();
+            Interlocked.Decrement(ref _load);
+            t.Complete(Cancelled, TransferInfo.Empty, null);
+            return;
+        }
         if (t.Easy == 0 || !_active.ContainsKey(t.Easy)) return; // not started yet (Start will see it) or already done
         Finish(t, Cancelled, bypass: "cancellation");
     }
@@ -456,6 +544,7 @@ internal sealed unsafe class TransferLoop : IDisposable
             if (t.Options.CaptureCookies && error is null) cookies = TransferFacts.Cookies(easy);
             // An unfinished or failed transfer leaves its connection in an unknown state: never reuse it.
             if (error is not null && _active.ContainsKey(easy)) t.ForbidReuse();
+            if (t.Young) { t.Young = false; _young--; }
             if (_active.Remove(easy))
             {
                 LibCurl.curl_multi_remove_handle(_multi, easy);

@@ -27,7 +27,10 @@ internal sealed class EngineHarness : IAsyncDisposable
     public RequestExecutor Executor { get; }
     public MetricsRegistry Metrics { get; }
 
-    public static EngineHarness Start(params string[] extraFlags)
+    public static EngineHarness Start(params string[] extraFlags) => Start(tune: null, extraFlags);
+
+    /// <summary>The engine from flags, with the options the flags built changed by <paramref name="tune"/> (internal settings).</summary>
+    public static EngineHarness Start(Func<RequestsOptions, RequestsOptions>? tune, params string[] extraFlags)
     {
         var dir = Path.Combine(Path.GetTempPath(), "hc-executor-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -41,8 +44,21 @@ internal sealed class EngineHarness : IAsyncDisposable
         services.AddSingleton(new MetricsRegistry());
         services.AddSingleton(new Database(dir));
         foreach (var module in modules) module.AddServices(services, flags);
+        if (tune is not null)
+        {
+            var built = (RequestsOptions)services.Last(d => d.ServiceType == typeof(RequestsOptions)).ImplementationInstance!;
+            services.AddSingleton(tune(built)); // the last registration is the one resolved
+        }
         return new EngineHarness(services.BuildServiceProvider(), dir);
     }
+
+    private static readonly System.Text.RegularExpressions.Regex Sample =
+        new(@"^(?<name>[a-z_]+(\{[^}]*\})?) (?<value>[0-9.e+-]+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
+
+    /// <summary>The value of one sample of /metrics (name with its labels, as rendered), 0 when absent.</summary>
+    public double Metric(string name) =>
+        Sample.Matches(Metrics.Render()).Where(m => m.Groups["name"].Value == name)
+            .Select(m => double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
 
     public async ValueTask DisposeAsync()
     {

@@ -18,13 +18,6 @@ public partial class TransferLoopTests
 {
     private static ExecutionOptions Sync() => new() { RequestId = Guid.NewGuid().ToString() };
 
-    [GeneratedRegex(@"^(?<name>[a-z_]+(\{[^}]*\})?) (?<value>[0-9.e+]+)$", RegexOptions.Multiline)]
-    private static partial Regex Sample();
-
-    private static double Metric(EngineHarness engine, string name) =>
-        Sample().Matches(engine.Metrics.Render()).Where(m => m.Groups["name"].Value == name)
-            .Select(m => double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
-
     private static async Task<byte[]> ReadAllAsync(PipeReader reader)
     {
         using var buffer = new MemoryStream();
@@ -57,8 +50,8 @@ public partial class TransferLoopTests
             await Assert.That(bodies.All(b => b.Ok && b.Hash.SequenceEqual(expected))).IsTrue();
         }
         // 256 transfers, at most 64 at once: never more upstream connections than transfers at once.
-        await Assert.That(Metric(engine, "hoody_curl_upstream_connections_opened_total")).IsLessThanOrEqualTo(64);
-        await Assert.That(Metric(engine, "hoody_curl_requests_total{door=\"rest\",outcome=\"ok\"}")).IsEqualTo(256);
+        await Assert.That(engine.Metric("hoody_curl_upstream_connections_opened_total")).IsLessThanOrEqualTo(64);
+        await Assert.That(engine.Metric("hoody_curl_requests_total{door=\"rest\",outcome=\"ok\"}")).IsEqualTo(256);
     }
 
     [Test]
@@ -69,7 +62,7 @@ public partial class TransferLoopTests
         const int size = 8 * 1024 * 1024;
         await using var response = await engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url($"/bytes/{size}") }, Sync(), CancellationToken.None);
         // Nobody reads: the loop pauses the transfer once a pipe's worth waits unread.
-        for (var deadline = DateTime.UtcNow.AddSeconds(20); Metric(engine, "hoody_curl_transfer_pauses_total") < 1; await Task.Delay(20))
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); engine.Metric("hoody_curl_transfer_pauses_total") < 1; await Task.Delay(20))
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the transfer never paused");
         await Assert.That(response.Completion.IsCompleted).IsFalse();
         var body = await ReadAllAsync(response.Body);
@@ -121,8 +114,8 @@ public partial class TransferLoopTests
             await response.Completion;
         }));
         // Eight handles came back; with no traffic the loop evicts all but one once they have idled past the grace.
-        for (var deadline = DateTime.UtcNow.AddSeconds(15); Metric(engine, "hoody_curl_pool_idle") != 1; await Task.Delay(50))
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"pool_idle stayed at {Metric(engine, "hoody_curl_pool_idle")}");
-        await Assert.That(Metric(engine, "hoody_curl_pool_evictions_total{reason=\"per_origin\"}")).IsEqualTo(7);
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); engine.Metric("hoody_curl_pool_idle") != 1; await Task.Delay(50))
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"pool_idle stayed at {engine.Metric("hoody_curl_pool_idle")}");
+        await Assert.That(engine.Metric("hoody_curl_pool_evictions_total{reason=\"per_origin\"}")).IsEqualTo(7);
     }
 }
