@@ -7,7 +7,7 @@ from an nginx upstream on CPU 0 until the answer is 200. `bench/startup-idle.py`
 Python upstream) does not reproduce that cell: on 2026-12-02 it put us level with the naive relay while the rig put
 us 20 ms behind it. This copies the rig's way, interleaving the targets per round.
 
-    bench/startup-rig.py [--runs 10] [--perf] NAME=COMMAND ...
+    bench/startup-rig.py [--runs 10] [--perf [--per-thread N]] NAME=COMMAND ...
 
 COMMAND has {port} and {dir} (a fresh folder per start). `NAME=bash:COMMAND` starts it through `bash -c "exec ..."`
 as the rig starts RELAY_CMD. With --perf, `perf record -C 1` (cpu-clock, 4 kHz; needs root) runs across all starts,
@@ -96,7 +96,7 @@ def one_start(argv, port, path, log):
         proc.wait()
 
 
-def breakdown(perf_data, windows):
+def breakdown(perf_data, windows, per_thread=0):
     out = subprocess.run(["perf", "script", "-i", perf_data, "-F", "comm,pid,tid,time,ip,sym,dso"],
                          capture_output=True, text=True).stdout
     samples = []
@@ -118,12 +118,17 @@ def breakdown(perf_data, windows):
         print("  by object: " + ", ".join(f"{d} {v / k:.1f}" for d, v in dso.most_common(8)))
         for (c, d, s), v in sym.most_common(15):
             print(f"  {v / k:5.2f}  {c:15s} {d:24s} {s}")
+        for thread, _ in comm.most_common(8) if per_thread else []:
+            print(f"  {thread}:")
+            for (c, d, s), v in [(key, v) for key, v in sym.most_common() if key[0] == thread[:15]][:per_thread]:
+                print(f"    {v / k:5.2f}  {d:24s} {s}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--perf", action="store_true", help="record CPU 1 with perf and break each start down")
+    ap.add_argument("--per-thread", type=int, default=0, metavar="N", help="with --perf, also each thread's top N symbols")
     ap.add_argument("targets", nargs="+")
     args = ap.parse_args()
     targets = [t.split("=", 1) for t in args.targets]
@@ -157,7 +162,7 @@ def main():
             ms = [(t1 - t0) * 1000 for t0, t1, _ in ws]
             print(f"| {name} | {statistics.median(ms):.1f} | {' '.join(f'{x:.0f}' for x in ms)} |")
         if rec:
-            breakdown(perf_data, windows)
+            breakdown(perf_data, windows, args.per_thread)
     finally:
         if rec and rec.poll() is None:
             rec.kill()
