@@ -30,7 +30,7 @@ public sealed class RequestsModule : IModule
         _perOrigin = FlagReader.Define(command, "--pool-per-origin", "Idle libcurl handles kept per origin", d.PoolPerOrigin);
         _global = FlagReader.Define(command, "--pool-global", "Idle libcurl handles kept in all", d.PoolGlobal);
         _connections = FlagReader.Define(command, "--pool-connections", "Upstream connections each transfer thread keeps open for reuse (grows with the transfers running at once)", d.PoolConnections);
-        _busy = FlagReader.Define(command, "--max-busy-transfers", "Transfers each transfer thread runs at once while it is busy; more wait in its queue until one ends or the thread is idle (0 = no limit)", d.MaxBusyTransfers);
+        _busy = FlagReader.Define(command, "--max-busy-transfers", "While the process is CPU-saturated, young transfers each transfer thread runs at once; more wait in its queue, in order (0 = no limit)", d.MaxBusyTransfers);
         _maxBody = FlagReader.Define(command, "--max-request-body-bytes", "Largest accepted request body, in bytes (413 beyond)", d.MaxRequestBodyBytes);
         _maxBuffer = FlagReader.Define(command, "--max-response-buffer-bytes", "Largest upstream body buffered for response=json, in bytes (502 RESPONSE_TOO_LARGE beyond)", d.MaxResponseBufferBytes);
         _responseHeaderCount = FlagReader.Define(command, "--max-response-header-count", "Most header lines one upstream response may send (502 UPSTREAM_HEADERS_TOO_LARGE beyond)", d.MaxResponseHeaderCount);

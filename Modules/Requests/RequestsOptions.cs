@@ -17,16 +17,23 @@ public sealed record RequestsOptions
     /// <summary>--pool-connections: upstream connections each transfer thread keeps open for reuse (at least; it
     /// grows with the transfers running at once). Default 256.</summary>
     public int PoolConnections { get; init; } = 256;
-    /// <summary>--max-busy-transfers: transfers each transfer thread runs at once while libcurl keeps it busy; more wait
-    /// in its queue until one ends or the thread has nothing to do (0 = no limit). Default 32.</summary>
-    public int MaxBusyTransfers { get; init; } = 32;
+    /// <summary>--max-busy-transfers: while the process is CPU-saturated, young transfers each transfer thread runs at once;
+    /// more wait in its queue, in order (0 = no limit). Default 0: it saves CPU on fast upstreams under overload and can
+    /// cost throughput on slow ones at very high concurrency (bench/RESULTS.md, issue 13).</summary>
+    public int MaxBusyTransfers { get; init; } = 0;
     /// <summary>For how many of its loop's events (socket events and starts), per unit of --max-busy-transfers, a started
-    /// transfer counts toward the limit; a longer one (a slow upstream, a stream, a download) no longer holds others back.
-    /// 8: a 1 KiB relay under overload ends within ~3 events per transfer at the limit.</summary>
-    internal int BusyTransferEvents { get; init; } = 8;
-    /// <summary>How long a transfer thread must wait in epoll without a socket event to count as idle and start another
-    /// batch whatever runs. 1 ms.</summary>
-    internal TimeSpan BusyIdleAfter { get; init; } = TimeSpan.FromMilliseconds(1);
+    /// transfer counts toward the limit. A transfer brings about two events (its start, its response), so with 1.5 a loop
+    /// whose transfers all outlive that span (slow upstreams, streams, downloads) counts ~0.75 × the limit young and
+    /// never holds a start back, while 1 KiB transfers under overload, which end sooner, keep ~1.3 × the limit running.</summary>
+    internal double BusyTransferEvents { get; init; } = 1.5;
+    /// <summary>The process's CPU use over a BusyWindow, as a share of the cores it may use, from which the limit applies
+    /// (0.9), and below which it stops applying again (0.75): below that the process has CPU to spare.</summary>
+    internal double BusyCpuShare { get; init; } = 0.9;
+    internal double BusyCpuShareOff { get; init; } = 0.75;
+    /// <summary>The process's CPU time so far (tests replace it to drive the saturation gate).</summary>
+    internal Func<TimeSpan> ProcessCpuTime { get; init; } = static () => Environment.CpuUsage.TotalTime;
+    /// <summary>The span over which a transfer thread measures the process's CPU use. 10 ms.</summary>
+    internal TimeSpan BusyWindow { get; init; } = TimeSpan.FromMilliseconds(10);
     /// <summary>--max-request-body-bytes: largest accepted request body. Default 16 MiB.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
     /// <summary>--max-response-buffer-bytes: largest upstream body buffered for the json envelope. Default 64 MiB.</summary>

@@ -36,22 +36,27 @@ internal sealed unsafe class TransferLoop : IDisposable
     /// <summary>Sockets libcurl stopped watching that stay registered in epoll (a kept-alive connection between requests).</summary>
     private readonly HashSet<int> _parked = [];
     /// <summary>
-    /// Starts that found this loop busy and full (--max-busy-transfers), oldest first. At 256 callers of 1 KiB bodies on
-    /// one core the loop otherwise ran ~256 transfers at once in waves, each step of each transfer touching state that
-    /// had left the CPU caches since its previous step; 32 at a time cost 0.86x the CPU per request (bench/paired.py,
-    /// 8 rounds, issue 13). Only young transfers count, and an idle loop starts another batch whatever runs (see
-    /// <see cref="Room"/>): slow upstreams, streams and downloads never keep other requests waiting for long. Both rules
-    /// count the loop's own events and waits, not wall time, which also passes while a busy core runs other threads.
+    /// Starts that found this loop full while the process is CPU-saturated (--max-busy-transfers), oldest first. At 256
+    /// callers of 1 KiB bodies on one core the loop otherwise ran ~256 transfers at once in waves, each step of each
+    /// transfer touching state that had left the CPU caches since its previous step; 32 at a time cost 0.86x the CPU per
+    /// request (bench/paired.py, 8 rounds, issue 13). The limit applies only while the process has no CPU to spare, and
+    /// counts only young transfers (see <see cref="Room"/>): slow upstreams, streams and downloads never keep other
+    /// requests waiting for long.
     /// </summary>
     private readonly Queue<Transfer> _waiting = new();
     /// <summary>Started transfers in start order, while they may still be young.</summary>
     private readonly Queue<Transfer> _startOrder = new();
     private int _young;
-    private readonly long _youngEvents, _idleTicks;
+    private readonly long _youngEvents, _windowTicks;
     /// <summary>The loop's events since it started: socket events handed to libcurl, and starts.</summary>
     private long _events;
-    /// <summary>Time spent waiting in epoll since the last socket event (Stopwatch ticks).</summary>
-    private long _quietTicks;
+    /// <summary>The process's CPU use over the last measuring window (BusyWindow), as a share of the cores it may use.</summary>
+    private double _cpuShare;
+    /// <summary>Whether the limit applies: set at BusyCpuShare, cleared below BusyCpuShareOff (a window's dip does not flap it).</summary>
+    private bool _saturated;
+    /// <summary>The current window's start (Stopwatch ticks) and the process's CPU time then.</summary>
+    private long _windowStart = Stopwatch.GetTimestamp();
+    private TimeSpan _windowCpu;
     private readonly List<Transfer> _headsToSignal = [];
     private readonly List<Transfer> _toFlush = [];
     private readonly RequestsOptions _options;
@@ -106,8 +111,10 @@ internal sealed unsafe class TransferLoop : IDisposable
         // upstream connections per 1,000 requests at 32 callers before, ~0 after (bench/RESULTS.md, issue 13).
         // It grows with concurrency (SetMaxConnects) and never below --pool-connections.
         _maxConnects = options.PoolConnections;
-        _youngEvents = (long)options.BusyTransferEvents * Math.Max(1, options.MaxBusyTransfers);
-        _idleTicks = (long)(options.BusyIdleAfter.TotalSeconds * Stopwatch.Frequency);
+        _saturated = options.BusyCpuShare <= 0; // tests: the limit applies from the first start
+        _windowCpu = options.ProcessCpuTime();
+        _youngEvents = (long)Math.Min(long.MaxValue / 2, options.BusyTransferEvents * Math.Max(1, options.MaxBusyTransfers));
+        _windowTicks = (long)(options.BusyWindow.TotalSeconds * Stopwatch.Frequency);
         LibCurl.MultiSetLong(_multi, CurlMOpt.MAXCONNECTS, _maxConnects);
         _thread = new Thread(Run) { IsBackground = true, Name = $"hoody-curl-transfer-{index}" };
         _thread.Start();
@@ -157,9 +164,8 @@ internal sealed unsafe class TransferLoop : IDisposable
                 _pool.Trim();
 
                 ApplyWatches();
-                var waitStarted = Stopwatch.GetTimestamp();
                 var n = LibC.epoll_wait(_epoll, events, MaxEvents, WaitMs());
-                var waited = Stopwatch.GetTimestamp() - waitStarted;
+                if (_options.MaxBusyTransfers > 0) MeasureLoad(Stopwatch.GetTimestamp());
                 var socketEvents = 0;
                 for (var i = 0; i < n; i++)
                 {
@@ -186,7 +192,6 @@ internal sealed unsafe class TransferLoop : IDisposable
                     socketEvents++;
                 }
                 _events += socketEvents;
-                _quietTicks = socketEvents > 0 ? 0 : _quietTicks + waited;
                 // Heads, bodies and completions of this turn go out together: a transfer that ended within it
                 // hands its caller the head with the body and the result already in place, one thread-pool
                 // work item instead of one per step.
@@ -210,7 +215,7 @@ internal sealed unsafe class TransferLoop : IDisposable
     private int WaitMs()
     {
         if (!_commands.IsEmpty) return 0;
-        if (_waiting.Count > 0) return 1; // waiting starts: a socket event, or room within a millisecond (the idle rule, ageing)
+        if (_waiting.Count > 0) return 1; // waiting starts: a socket event, or the load measured again within a millisecond
         var due = _timerDue;
         if (due < 0) return IdleWaitMs;
         var left = due - Environment.TickCount64;
@@ -392,11 +397,12 @@ internal sealed unsafe class TransferLoop : IDisposable
     }
 
     /// <summary>
-    /// How many transfers this turn may start. While the loop is busy: the limit, less the young transfers, those started
-    /// fewer than BusyTransferEvents × limit of the loop's events ago (socket events and starts) and still running. Starts
-    /// count so that a young transfer with no socket event around it still ages, and this queue stays short.
-    /// Once it has waited BusyIdleAfter in epoll without a socket event, what runs waits on upstreams, not on this
-    /// thread: another batch of the limit starts whatever runs.
+    /// How many transfers this turn may start. While the process has CPU to spare (under BusyCpuShare of its cores over the
+    /// last BusyWindow), all of them: bounding concurrency then only delays requests (Little's law: 100 ms upstreams at
+    /// 2,400 requests/s need ~240 at once, and a cap on them cost 14% of that throughput). While it is saturated, up to
+    /// the limit, less the young transfers: those started fewer than BusyTransferEvents × limit of the loop's events ago
+    /// (socket events and starts) and still running, so streams and downloads stop holding others back. Starts count so
+    /// that a young transfer with no socket event around it still ages, and this queue stays short.
     /// </summary>
     private int Room()
     {
@@ -407,7 +413,22 @@ internal sealed unsafe class TransferLoop : IDisposable
             _startOrder.Dequeue();
             if (oldest.Young) { oldest.Young = false; _young--; }
         }
-        return _quietTicks >= _idleTicks ? limit : limit - _young;
+        // Not saturated: new starts go at once; what still waits from a saturated spell goes a batch per turn, not all in
+        // one wave (a dip of one window otherwise let ~190 start together).
+        if (!_saturated) return _waiting.Count > 0 ? limit : int.MaxValue;
+        return limit - _young;
+    }
+
+    /// <summary>Closes the measuring window once it spans BusyWindow: the process's CPU time over it, per core it may use.</summary>
+    private void MeasureLoad(long now)
+    {
+        var span = now - _windowStart;
+        if (span < _windowTicks) return;
+        var cpu = _options.ProcessCpuTime();
+        _cpuShare = (cpu - _windowCpu).TotalSeconds / ((double)span / Stopwatch.Frequency * Environment.ProcessorCount);
+        _saturated = _saturated ? _cpuShare >= _options.BusyCpuShareOff : _cpuShare >= _options.BusyCpuShare;
+        _windowStart = now;
+        _windowCpu = cpu;
     }
 
     private void Execute(LoopCommand command)

@@ -1,7 +1,8 @@
-// --max-busy-transfers (issue 13): a busy transfer loop runs at most that many young transfers and queues further
-// starts in order. Transfers that grew old (a stream) and an idle loop (slow upstreams) let the queue move on, a
-// queued transfer can be cancelled while it waits, and stopping the engine answers what still waits. Real libcurl,
-// the test upstream on loopback, one transfer thread.
+// --max-busy-transfers (issue 13): while the process is CPU-saturated, a transfer loop runs at most that many young
+// transfers and queues further starts in order. Transfers that grew old (a stream) let the queue move on, a process
+// with CPU to spare holds nothing back, a queued transfer can be cancelled while it waits, and stopping the engine
+// answers what still waits. Real libcurl, the test upstream on loopback, one transfer thread; the process's CPU clock
+// is replaced where the gate is under test.
 using HoodyCurl.Kernel.Errors;
 using HoodyCurl.Requests.Engine;
 using HoodyCurl.Requests.Model;
@@ -13,8 +14,8 @@ public class BusyLimitTests
 {
     private static ExecutionOptions Sync() => new() { RequestId = Guid.NewGuid().ToString() };
 
-    /// <summary>Neither rule that lets the queue move on: a transfer counts until it ends.</summary>
-    private static RequestsOptions Strict(RequestsOptions o) => o with { BusyTransferEvents = int.MaxValue, BusyIdleAfter = TimeSpan.FromHours(1) };
+    /// <summary>The process counts as saturated from the start, and a transfer counts until it ends.</summary>
+    private static RequestsOptions Strict(RequestsOptions o) => o with { BusyTransferEvents = int.MaxValue, BusyCpuShare = 0, BusyCpuShareOff = 0 };
 
     private static async Task WaitFor(Func<bool> condition, string what, int seconds = 20)
     {
@@ -65,8 +66,8 @@ public class BusyLimitTests
     public async Task Streams_that_grew_old_no_longer_hold_a_quick_request_back()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        // The idle rule off: only ageing lets the quick request in while two streams keep the loop busy.
-        await using var engine = EngineHarness.Start(o => o with { BusyIdleAfter = TimeSpan.FromHours(1) }, "--max-busy-transfers", "2");
+        // Saturated from the start: only ageing lets the quick request in while the two streams run.
+        await using var engine = EngineHarness.Start(o => o with { BusyCpuShare = 0, BusyCpuShareOff = 0 }, "--max-busy-transfers", "2");
         using var stop = new CancellationTokenSource();
         var streams = new List<UpstreamResponse>();
         for (var i = 0; i < 2; i++)
@@ -88,11 +89,13 @@ public class BusyLimitTests
     }
 
     [Test]
-    public async Task An_idle_loop_starts_more_whatever_runs()
+    public async Task A_process_with_cpu_to_spare_holds_no_start_back()
     {
         await using var upstream = await TestUpstreamServer.StartAsync();
-        // Ageing off: only the idle rule lets the quick request past two silent upstreams.
-        await using var engine = EngineHarness.Start(o => o with { BusyTransferEvents = int.MaxValue }, "--max-busy-transfers", "2");
+        // Ageing off, and a process that never uses CPU: only the saturation gate lets the quick request past two
+        // silent upstreams.
+        await using var engine = EngineHarness.Start(o => o with { BusyTransferEvents = int.MaxValue, ProcessCpuTime = static () => TimeSpan.Zero },
+            "--max-busy-transfers", "2");
         using var stop = new CancellationTokenSource();
         var silent = Enumerable.Range(0, 2)
             .Select(_ => engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/delay/60000") }, Sync(), stop.Token)).ToArray();
@@ -100,6 +103,43 @@ public class BusyLimitTests
         {
             await WaitFor(() => engine.Metric("hoody_curl_transfers_active") == 2, "two silent transfers running");
             var quick = OkAsync(engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/bytes/10") }, Sync(), CancellationToken.None));
+            await Assert.That(await Task.WhenAny(quick, Task.Delay(TimeSpan.FromSeconds(20)))).IsSameReferenceAs(quick);
+            await Assert.That(await quick).IsTrue();
+            await Assert.That(silent.All(s => !s.IsCompleted)).IsTrue();
+        }
+        finally
+        {
+            stop.Cancel();
+            foreach (var s in silent) await Assert.That(async () => await s).Throws<OperationCanceledException>();
+        }
+    }
+
+    [Test]
+    public async Task Starts_held_while_the_process_was_saturated_go_once_it_has_cpu_to_spare()
+    {
+        await using var upstream = await TestUpstreamServer.StartAsync();
+        // A CPU clock that runs ahead of the wall clock on every core until told to stop: saturated, then idle.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var busy = 1;
+        var frozen = TimeSpan.Zero;
+        TimeSpan Cpu()
+        {
+            if (Volatile.Read(ref busy) == 1) return frozen = started.Elapsed * (2 * Environment.ProcessorCount);
+            return frozen;
+        }
+        await using var engine = EngineHarness.Start(o => o with { BusyTransferEvents = int.MaxValue, ProcessCpuTime = Cpu }, "--max-busy-transfers", "2");
+        using var stop = new CancellationTokenSource();
+        // Past the first measuring window, so the loop knows the process is saturated.
+        await engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/delay/50") }, Sync(), CancellationToken.None)
+            .ContinueWith(static t => t.Result.DisposeAsync().AsTask()).Unwrap();
+        var silent = Enumerable.Range(0, 2)
+            .Select(_ => engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/delay/60000") }, Sync(), stop.Token)).ToArray();
+        try
+        {
+            await WaitFor(() => engine.Metric("hoody_curl_transfers_active") == 2, "two silent transfers running");
+            var quick = OkAsync(engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/bytes/10") }, Sync(), CancellationToken.None));
+            await WaitFor(() => engine.Metric("hoody_curl_transfers_waiting") == 1, "the quick request held while saturated");
+            Volatile.Write(ref busy, 0);
             await Assert.That(await Task.WhenAny(quick, Task.Delay(TimeSpan.FromSeconds(20)))).IsSameReferenceAs(quick);
             await Assert.That(await quick).IsTrue();
             await Assert.That(silent.All(s => !s.IsCompleted)).IsTrue();
