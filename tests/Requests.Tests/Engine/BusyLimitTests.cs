@@ -96,22 +96,7 @@ public class BusyLimitTests
         // silent upstreams.
         await using var engine = EngineHarness.Start(o => o with { BusyTransferEvents = int.MaxValue, ProcessCpuTime = static () => TimeSpan.Zero },
             "--max-busy-transfers", "2");
-        using var stop = new CancellationTokenSource();
-        var silent = Enumerable.Range(0, 2)
-            .Select(_ => engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/delay/60000") }, Sync(), stop.Token)).ToArray();
-        try
-        {
-            await WaitFor(() => engine.Metric("hoody_curl_transfers_active") == 2, "two silent transfers running");
-            var quick = OkAsync(engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/bytes/10") }, Sync(), CancellationToken.None));
-            await Assert.That(await Task.WhenAny(quick, Task.Delay(TimeSpan.FromSeconds(20)))).IsSameReferenceAs(quick);
-            await Assert.That(await quick).IsTrue();
-            await Assert.That(silent.All(s => !s.IsCompleted)).IsTrue();
-        }
-        finally
-        {
-            stop.Cancel();
-            foreach (var s in silent) await Assert.That(async () => await s).Throws<OperationCanceledException>();
-        }
+        await QuickPastTwoSilentAsync(engine, upstream, held: null);
     }
 
     [Test]
@@ -128,18 +113,30 @@ public class BusyLimitTests
             return frozen;
         }
         await using var engine = EngineHarness.Start(o => o with { BusyTransferEvents = int.MaxValue, ProcessCpuTime = Cpu }, "--max-busy-transfers", "2");
-        using var stop = new CancellationTokenSource();
         // Past the first measuring window, so the loop knows the process is saturated.
         await engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/delay/50") }, Sync(), CancellationToken.None)
             .ContinueWith(static t => t.Result.DisposeAsync().AsTask()).Unwrap();
+        await QuickPastTwoSilentAsync(engine, upstream, held: async () =>
+        {
+            await WaitFor(() => engine.Metric("hoody_curl_transfers_waiting") == 1, "the quick request held while saturated");
+            Volatile.Write(ref busy, 0);
+        });
+    }
+
+    /// <summary>
+    /// Two transfers to a silent upstream run (a limit of 2 is full), then a quick request must complete while they still
+    /// run; <paramref name="held"/>, when given, runs once the quick request is queued.
+    /// </summary>
+    private static async Task QuickPastTwoSilentAsync(EngineHarness engine, TestUpstreamServer upstream, Func<Task>? held)
+    {
+        using var stop = new CancellationTokenSource();
         var silent = Enumerable.Range(0, 2)
             .Select(_ => engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/delay/60000") }, Sync(), stop.Token)).ToArray();
         try
         {
             await WaitFor(() => engine.Metric("hoody_curl_transfers_active") == 2, "two silent transfers running");
             var quick = OkAsync(engine.Executor.SendAsync(new CurlRequest { Url = upstream.Url("/bytes/10") }, Sync(), CancellationToken.None));
-            await WaitFor(() => engine.Metric("hoody_curl_transfers_waiting") == 1, "the quick request held while saturated");
-            Volatile.Write(ref busy, 0);
+            if (held is not null) await held();
             await Assert.That(await Task.WhenAny(quick, Task.Delay(TimeSpan.FromSeconds(20)))).IsSameReferenceAs(quick);
             await Assert.That(await quick).IsTrue();
             await Assert.That(silent.All(s => !s.IsCompleted)).IsTrue();
