@@ -50,8 +50,6 @@ internal sealed unsafe class TransferLoop : IDisposable
     private readonly long _youngEvents, _windowTicks;
     /// <summary>The loop's events since it started: socket events handed to libcurl, and starts.</summary>
     private long _events;
-    /// <summary>The process's CPU use over the last measuring window (BusyWindow), as a share of the cores it may use.</summary>
-    private double _cpuShare;
     /// <summary>Whether the limit applies: set at BusyCpuShare, cleared below BusyCpuShareOff (a window's dip does not flap it).</summary>
     private bool _saturated;
     /// <summary>The current window's start (Stopwatch ticks) and the process's CPU time then.</summary>
@@ -166,7 +164,6 @@ internal sealed unsafe class TransferLoop : IDisposable
                 ApplyWatches();
                 var n = LibC.epoll_wait(_epoll, events, MaxEvents, WaitMs());
                 if (_options.MaxBusyTransfers > 0) MeasureLoad(Stopwatch.GetTimestamp());
-                var socketEvents = 0;
                 for (var i = 0; i < n; i++)
                 {
                     var fd = (int)(long)events[i].Data;
@@ -189,9 +186,8 @@ internal sealed unsafe class TransferLoop : IDisposable
                         | ((e & LibC.EPOLLOUT) != 0 ? CurlMOpt.CSELECT_OUT : 0)
                         | ((e & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0 ? CurlMOpt.CSELECT_ERR : 0);
                     LibCurl.curl_multi_socket_action(_multi, fd, mask, out _);
-                    socketEvents++;
+                    _events++;
                 }
-                _events += socketEvents;
                 // Heads, bodies and completions of this turn go out together: a transfer that ended within it
                 // hands its caller the head with the body and the result already in place, one thread-pool
                 // work item instead of one per step.
@@ -425,8 +421,8 @@ internal sealed unsafe class TransferLoop : IDisposable
         var span = now - _windowStart;
         if (span < _windowTicks) return;
         var cpu = _options.ProcessCpuTime();
-        _cpuShare = (cpu - _windowCpu).TotalSeconds / ((double)span / Stopwatch.Frequency * Environment.ProcessorCount);
-        _saturated = _saturated ? _cpuShare >= _options.BusyCpuShareOff : _cpuShare >= _options.BusyCpuShare;
+        var share = (cpu - _windowCpu).TotalSeconds / ((double)span / Stopwatch.Frequency * Environment.ProcessorCount);
+        _saturated = share >= (_saturated ? _options.BusyCpuShareOff : _options.BusyCpuShare);
         _windowStart = now;
         _windowCpu = cpu;
     }
